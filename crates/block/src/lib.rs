@@ -1,0 +1,1 @@
+//! Watchfire block (being written).

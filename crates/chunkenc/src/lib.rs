@@ -1,0 +1,1 @@
+//! Watchfire chunkenc (being written).

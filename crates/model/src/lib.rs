@@ -1,0 +1,26 @@
+//! The data model every other Watchfire crate speaks.
+//!
+//! A time series is identified by its [`Labels`]: a set of name/value pairs kept sorted
+//! by name, with the metric name stored under [`METRIC_NAME`] like Prometheus does.
+//! Samples are millisecond timestamps with a float value ([`Sample`]); Prometheus'
+//! staleness marker is a particular NaN bit pattern ([`STALE_NAN`]) that must survive
+//! storage bit for bit. [`Matcher`]s select series the way PromQL selectors do, with
+//! fully anchored regular expressions.
+//!
+//! [`SymbolTable`] interns label strings so that stores holding millions of series pay
+//! for each distinct string once.
+//!
+//! Native histograms are not modelled yet; [`ValueType`] is where they will join.
+#![deny(missing_docs)]
+
+mod labels;
+mod matcher;
+mod sample;
+mod symbols;
+
+pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
+pub use matcher::{MatchOp, Matcher, MatcherError};
+pub use sample::{
+    is_stale_nan, Sample, SeriesRef, Timestamp, ValueType, STALE_NAN, STALE_NAN_BITS,
+};
+pub use symbols::{SymbolId, SymbolTable};

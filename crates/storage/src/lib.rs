@@ -1,0 +1,1 @@
+//! Watchfire storage (being written).

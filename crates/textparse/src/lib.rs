@@ -1,0 +1,1 @@
+//! Watchfire textparse (being written).

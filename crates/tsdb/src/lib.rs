@@ -1,0 +1,1 @@
+//! Watchfire tsdb (being written).

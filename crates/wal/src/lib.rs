@@ -1,0 +1,1 @@
+//! Watchfire wal (being written).
