@@ -1,1 +1,37 @@
-fn main() {}
+//! The `watchfire` binary: flags and subcommands, wiring the crates together.
+//!
+//! Flags follow Prometheus' names where they overlap so existing service files
+//! keep working; tool subcommands mirror promtool's (`watchfire tsdb ...`).
+
+mod cli;
+mod cmd;
+mod duration;
+mod server;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_logging(&cli.log_level);
+    let result = match cli.command {
+        None => server::run(cli.server),
+        Some(cli::Command::Tsdb { command }) => cmd::tsdb::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -21,6 +21,6 @@ mod symbols;
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use sample::{
-    is_stale_nan, Sample, SeriesRef, Timestamp, ValueType, STALE_NAN, STALE_NAN_BITS,
+    STALE_NAN, STALE_NAN_BITS, Sample, SeriesRef, Timestamp, ValueType, is_stale_nan,
 };
 pub use symbols::{SymbolId, SymbolTable};

@@ -75,13 +75,15 @@ impl Matcher {
         let name = name.into();
         let value = value.into();
         let regex = match op {
-            MatchOp::RegexMatch | MatchOp::RegexNoMatch => Some(
-                Regex::new(&format!("^(?s:{value})$")).map_err(|source| MatcherError::Regex {
-                    name: name.clone(),
-                    pattern: value.clone(),
-                    source,
-                })?,
-            ),
+            MatchOp::RegexMatch | MatchOp::RegexNoMatch => {
+                Some(Regex::new(&format!("^(?s:{value})$")).map_err(|source| {
+                    MatcherError::Regex {
+                        name: name.clone(),
+                        pattern: value.clone(),
+                        source,
+                    }
+                })?)
+            }
             _ => None,
         };
         Ok(Matcher {
@@ -129,8 +131,11 @@ impl Matcher {
             return None;
         }
         let parts: Vec<&str> = self.value.split('|').collect();
-        let is_literal =
-            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || "_-:/ ".contains(c));
+        let is_literal = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_alphanumeric() || "_-:/ ".contains(c))
+        };
         parts
             .iter()
             .all(|p| is_literal(p))
@@ -162,13 +167,23 @@ mod tests {
     fn absent_labels_compare_as_empty() {
         let l = Labels::from_pairs([("job", "api")]);
         assert!(Matcher::equal("env", "").matches_labels(&l));
-        assert!(Matcher::new(MatchOp::RegexNoMatch, "env", "prod").unwrap().matches_labels(&l));
-        assert!(!Matcher::new(MatchOp::RegexMatch, "env", ".+").unwrap().matches_labels(&l));
+        assert!(
+            Matcher::new(MatchOp::RegexNoMatch, "env", "prod")
+                .unwrap()
+                .matches_labels(&l)
+        );
+        assert!(
+            !Matcher::new(MatchOp::RegexMatch, "env", ".+")
+                .unwrap()
+                .matches_labels(&l)
+        );
     }
 
     #[test]
     fn bad_regex_names_label_and_pattern() {
-        let e = Matcher::new(MatchOp::RegexMatch, "job", "(").unwrap_err().to_string();
+        let e = Matcher::new(MatchOp::RegexMatch, "job", "(")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("job") && e.contains("\"(\""), "{e}");
     }
 

@@ -16,8 +16,8 @@ mod merge;
 mod series;
 
 pub use error::{AppendError, StorageError};
-pub use merge::{merge_series_sets, ChainedSampleIterator};
-pub use series::{Series, SeriesSet, SampleIterator, VecSampleIterator, VecSeriesSet};
+pub use merge::{ChainedSampleIterator, merge_series_sets};
+pub use series::{SampleIterator, Series, SeriesSet, VecSampleIterator, VecSeriesSet};
 
 use watchfire_model::{Labels, Matcher, SeriesRef, Timestamp};
 

@@ -15,7 +15,9 @@ pub struct ChainedSampleIterator {
 
 impl std::fmt::Debug for ChainedSampleIterator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChainedSampleIterator").field("parts", &self.parts.len()).finish()
+        f.debug_struct("ChainedSampleIterator")
+            .field("parts", &self.parts.len())
+            .finish()
     }
 }
 
@@ -91,7 +93,10 @@ impl SampleIterator for ChainedSampleIterator {
 /// (pass sets oldest first).
 pub fn merge_series_sets(sets: Vec<SeriesSet>) -> SeriesSet {
     if sets.len() == 1 {
-        return sets.into_iter().next().unwrap_or_else(|| Box::new(std::iter::empty()));
+        return sets
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Box::new(std::iter::empty()));
     }
     Box::new(MergedSeriesSet {
         heads: sets.into_iter().map(|s| (None, s)).collect(),
@@ -143,7 +148,10 @@ impl Iterator for MergedSeriesSet {
         } else {
             Box::new(ChainedSampleIterator::new(parts))
         };
-        Some(Ok(Series { labels: min, samples }))
+        Some(Ok(Series {
+            labels: min,
+            samples,
+        }))
     }
 }
 
@@ -166,7 +174,14 @@ mod tests {
         let merged: Vec<_> = merge_series_sets(vec![old, new])
             .map(|r| {
                 let s = r.unwrap();
-                (s.labels.clone(), s.collect_samples().unwrap().iter().map(|x| x.t).collect::<Vec<_>>())
+                (
+                    s.labels.clone(),
+                    s.collect_samples()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.t)
+                        .collect::<Vec<_>>(),
+                )
             })
             .collect();
         assert_eq!(merged, vec![(a, vec![1, 2, 3, 4]), (b, vec![1])]);

@@ -28,7 +28,9 @@ pub struct Series {
 
 impl std::fmt::Debug for Series {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Series").field("labels", &self.labels).finish()
+        f.debug_struct("Series")
+            .field("labels", &self.labels)
+            .finish()
     }
 }
 

@@ -1,0 +1,123 @@
+//! Command-line definition.
+
+use crate::duration::{parse_duration, parse_size};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Watchfire: monitoring and alerting in one binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "watchfire",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Log level filter (error, warn, info, debug, trace); RUST_LOG overrides.
+    #[arg(long = "log.level", default_value = "info", global = true)]
+    pub log_level: String,
+    /// Server flags, used when no subcommand is given.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// A tool to run instead of the server.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags of the server, named as Prometheus names them.
+#[derive(Debug, Args, Clone)]
+pub struct ServerArgs {
+    /// Prometheus configuration file (scrape and rule configuration arrive in later releases; see README).
+    #[arg(long = "config.file")]
+    pub config_file: Option<PathBuf>,
+    /// Base path for metrics storage.
+    #[arg(long = "storage.tsdb.path", default_value = "data/")]
+    pub tsdb_path: PathBuf,
+    /// How long to retain samples (e.g. 15d, 12h). 0 disables time retention.
+    #[arg(long = "storage.tsdb.retention.time", value_parser = parse_duration, default_value = "15d")]
+    pub retention_time: Duration,
+    /// Maximum bytes of storage (e.g. 512MB, 10GB). 0 disables size retention.
+    #[arg(long = "storage.tsdb.retention.size", value_parser = parse_size, default_value = "0")]
+    pub retention_size: u64,
+    /// Minimum block span (testing knob, as in Prometheus).
+    #[arg(long = "storage.tsdb.min-block-duration", value_parser = parse_duration, default_value = "2h", hide = true)]
+    pub min_block_duration: Duration,
+    /// How often the WAL is fsynced; every commit reaches the OS immediately.
+    #[arg(long = "storage.tsdb.wal-sync-interval", value_parser = parse_duration, default_value = "1s")]
+    pub wal_sync_interval: Duration,
+    /// Address to listen on for the UI, API and telemetry.
+    #[arg(long = "web.listen-address", default_value = "0.0.0.0:9090")]
+    pub listen_address: String,
+    /// Enable shutdown and reload via HTTP requests (POST /-/quit, /-/reload).
+    #[arg(long = "web.enable-lifecycle")]
+    pub enable_lifecycle: bool,
+    /// Enable API endpoints for admin control actions.
+    #[arg(long = "web.enable-admin-api")]
+    pub enable_admin_api: bool,
+    /// The URL under which Watchfire is externally reachable.
+    #[arg(long = "web.external-url")]
+    pub external_url: Option<String>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Tools for the time-series database (like `promtool tsdb`).
+    Tsdb {
+        /// What to do.
+        #[command(subcommand)]
+        command: TsdbCommand,
+    },
+}
+
+/// `watchfire tsdb ...`
+#[derive(Debug, Subcommand)]
+pub enum TsdbCommand {
+    /// Import samples from a file into new blocks (backfill).
+    Import {
+        /// Input format.
+        #[command(subcommand)]
+        format: ImportFormat,
+    },
+    /// Report series, samples, chunks, bytes per sample and top cardinality.
+    Analyze {
+        /// Data directory.
+        #[arg(default_value = "data/")]
+        data_dir: PathBuf,
+        /// How many entries each top list shows.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Print every sample, one series per line group (like `promtool tsdb dump`).
+    Dump {
+        /// Data directory.
+        #[arg(default_value = "data/")]
+        data_dir: PathBuf,
+        /// Series selector matchers, e.g. `{job="api"}`; all series when absent.
+        #[arg(long = "match")]
+        selector: Option<String>,
+        /// Earliest timestamp (ms).
+        #[arg(long = "min-time", default_value_t = i64::MIN, allow_negative_numbers = true)]
+        min_time: i64,
+        /// Latest timestamp (ms).
+        #[arg(long = "max-time", default_value_t = i64::MAX, allow_negative_numbers = true)]
+        max_time: i64,
+    },
+}
+
+/// Input formats of `tsdb import`.
+#[derive(Debug, Subcommand)]
+pub enum ImportFormat {
+    /// OpenMetrics text with timestamps, as `promtool tsdb create-blocks-from openmetrics` reads.
+    Openmetrics {
+        /// Input file.
+        file: PathBuf,
+        /// Data directory to write blocks into.
+        #[arg(default_value = "data/")]
+        data_dir: PathBuf,
+        /// Span of each written block.
+        #[arg(long = "block-duration", value_parser = parse_duration, default_value = "2h")]
+        block_duration: Duration,
+    },
+}

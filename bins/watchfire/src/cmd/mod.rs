@@ -1,0 +1,4 @@
+//! Tool subcommands.
+
+pub mod selector;
+pub mod tsdb;

@@ -1,0 +1,334 @@
+//! The long-running server: storage, background maintenance and the HTTP endpoints.
+
+use crate::cli::ServerArgs;
+use anyhow::Context;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
+use watchfire_storage::{AppendError, Appendable};
+use watchfire_textparse::{Entry, Format, Parser};
+use watchfire_tsdb::{Db, Options};
+
+struct AppState {
+    db: Arc<Db>,
+    lifecycle: bool,
+    shutdown: Arc<Notify>,
+}
+
+/// Runs the server until SIGTERM/SIGINT (or `/-/quit` with lifecycle enabled).
+pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
+    if let Some(cfg) = &args.config_file {
+        tracing::warn!(file = %cfg.display(),
+            "scrape and rule configuration is not implemented yet; the file is not read (see README)");
+    }
+    if args.enable_admin_api {
+        tracing::info!("admin API flag accepted; admin endpoints arrive with the HTTP API");
+    }
+    let opts = Options {
+        retention_ms: args.retention_time.as_millis() as i64,
+        retention_bytes: args.retention_size,
+        block_range_ms: (args.min_block_duration.as_millis() as i64).max(1),
+        wal_sync_interval: args.wal_sync_interval,
+        ..Options::default()
+    };
+    let (db, report) = Db::open(&args.tsdb_path, opts)
+        .with_context(|| format!("opening storage at {}", args.tsdb_path.display()))?;
+    tracing::info!(
+        blocks = report.blocks,
+        wal_records = report.wal_records,
+        wal_samples = report.wal_samples,
+        head_series = db.head().num_series(),
+        "storage ready"
+    );
+    for repair in &report.wal_repairs {
+        tracing::warn!(repair = %repair, "WAL repaired");
+    }
+    for (path, why) in &report.quarantined {
+        tracing::error!(block = %path.display(), reason = %why, "block moved aside");
+    }
+    let db = Arc::new(db);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(serve(db.clone(), &args));
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    match Arc::try_unwrap(db) {
+        Ok(db) => db.close().context("closing storage")?,
+        Err(db) => db.sync_wal().context("syncing the WAL")?,
+    }
+    tracing::info!("stopped");
+    result.map(|_| ExitCode::SUCCESS)
+}
+
+async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
+    let shutdown = Arc::new(Notify::new());
+    let state = Arc::new(AppState {
+        db: db.clone(),
+        lifecycle: args.enable_lifecycle,
+        shutdown: shutdown.clone(),
+    });
+    let app = Router::new()
+        .route("/-/healthy", get(|| async { "Watchfire is Healthy.\n" }))
+        .route("/-/ready", get(|| async { "Watchfire is Ready.\n" }))
+        .route("/-/quit", post(quit))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/import/prometheus", post(import_text))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(&args.listen_address)
+        .await
+        .with_context(|| format!("listening on {}", args.listen_address))?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+
+    let maintenance = tokio::spawn(maintain(db.clone(), args.wal_sync_interval));
+    let stop = shutdown.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = stop.notified() => {}
+                _ = terminate_signal() => {}
+            }
+            tracing::info!("shutting down");
+        })
+        .await
+        .context("serving HTTP")?;
+    maintenance.abort();
+    Ok(())
+}
+
+async fn terminate_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Periodic WAL sync and compaction, off the async threads.
+async fn maintain(db: Arc<Db>, sync_every: Duration) {
+    let mut sync_tick = tokio::time::interval(sync_every.max(Duration::from_millis(10)));
+    let mut compact_tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = sync_tick.tick() => {
+                let db = db.clone();
+                let r = tokio::task::spawn_blocking(move || db.sync_wal()).await;
+                if let Ok(Err(e)) = r {
+                    tracing::error!(error = %e, "WAL sync failed");
+                }
+            }
+            _ = compact_tick.tick() => {
+                let db = db.clone();
+                let r = tokio::task::spawn_blocking(move || db.compact()).await;
+                if let Ok(Err(e)) = r {
+                    tracing::error!(error = %e, "compaction failed");
+                }
+            }
+        }
+    }
+}
+
+async fn quit(State(state): State<Arc<AppState>>) -> Response {
+    if !state.lifecycle {
+        return (StatusCode::FORBIDDEN, "Lifecycle API is not enabled.\n").into_response();
+    }
+    state.shutdown.notify_one();
+    (StatusCode::OK, "Requesting termination... Goodbye!\n").into_response()
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Accepts a Prometheus text exposition (VictoriaMetrics' import endpoint shape):
+/// samples without a timestamp get the time of the request. The whole body is one
+/// transaction: the response comes after the commit reached the WAL.
+async fn import_text(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let format = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Format::PrometheusText, Format::from_content_type);
+    let db = state.db.clone();
+    let res = tokio::task::spawn_blocking(move || ingest(&db, &body, format)).await;
+    match res {
+        Ok(Ok(summary)) => (
+            StatusCode::NO_CONTENT,
+            [("X-Watchfire-Samples", summary.to_string())],
+        )
+            .into_response(),
+        Ok(Err((status, msg))) => (status, msg).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("ingest task failed: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
+fn ingest(db: &Db, body: &[u8], format: Format) -> Result<usize, (StatusCode, String)> {
+    let now = now_ms();
+    let mut app = db.appender();
+    let mut rejected: Vec<String> = Vec::new();
+    for entry in Parser::new(body, format) {
+        let entry = entry.map_err(|e| (StatusCode::BAD_REQUEST, format!("request body: {e}\n")))?;
+        let Entry::Sample(s) = entry else { continue };
+        let labels = s.to_labels();
+        match app.append(None, &labels, s.timestamp_ms.unwrap_or(now), s.value) {
+            Ok(_) => {}
+            Err(
+                e @ (AppendError::OutOfOrder { .. }
+                | AppendError::DuplicateTimestamp { .. }
+                | AppendError::OutOfBounds { .. }),
+            ) => {
+                if rejected.len() < 10 {
+                    rejected.push(format!("line {}: {labels}: {e}", s.line));
+                }
+            }
+            Err(e) => return Err((StatusCode::BAD_REQUEST, format!("line {}: {e}\n", s.line))),
+        }
+    }
+    let summary = app.commit().map_err(|e| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("commit failed: {e}\n"),
+        )
+    })?;
+    if !rejected.is_empty() {
+        tracing::debug!(rejected = ?rejected, "some imported samples were rejected");
+    }
+    Ok(summary.samples)
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let db = &state.db;
+    let head = db.head();
+    let c = &head.counters;
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{value}\n"
+        ));
+    };
+    metric(
+        "prometheus_tsdb_head_series",
+        "gauge",
+        "Total number of series in the head block.",
+        format!("prometheus_tsdb_head_series {}", head.num_series()),
+    );
+    metric(
+        "prometheus_tsdb_head_samples_appended_total",
+        "counter",
+        "Total number of appended samples.",
+        format!(
+            "prometheus_tsdb_head_samples_appended_total{{type=\"float\"}} {}",
+            c.samples_appended.load(Ordering::Relaxed)
+        ),
+    );
+    metric(
+        "prometheus_tsdb_head_series_created_total",
+        "counter",
+        "Total number of series created in the head.",
+        format!(
+            "prometheus_tsdb_head_series_created_total {}",
+            c.series_created.load(Ordering::Relaxed)
+        ),
+    );
+    metric(
+        "prometheus_tsdb_out_of_order_samples_total",
+        "counter",
+        "Total number of out of order samples rejected.",
+        format!(
+            "prometheus_tsdb_out_of_order_samples_total{{type=\"float\"}} {}",
+            c.out_of_order.load(Ordering::Relaxed)
+        ),
+    );
+    metric(
+        "watchfire_tsdb_duplicate_samples_total",
+        "counter",
+        "Samples rejected for a different value at an existing timestamp.",
+        format!(
+            "watchfire_tsdb_duplicate_samples_total {}",
+            c.duplicate_timestamp.load(Ordering::Relaxed)
+        ),
+    );
+    metric(
+        "prometheus_tsdb_out_of_bounds_samples_total",
+        "counter",
+        "Samples rejected because their time is already persisted.",
+        format!(
+            "prometheus_tsdb_out_of_bounds_samples_total{{type=\"float\"}} {}",
+            c.out_of_bounds.load(Ordering::Relaxed)
+        ),
+    );
+    metric(
+        "prometheus_tsdb_blocks_loaded",
+        "gauge",
+        "Number of currently loaded data blocks.",
+        format!("prometheus_tsdb_blocks_loaded {}", db.blocks().len()),
+    );
+    metric(
+        "prometheus_tsdb_storage_blocks_bytes",
+        "gauge",
+        "Bytes used by blocks, WAL and head chunk files.",
+        format!("prometheus_tsdb_storage_blocks_bytes {}", db.size_bytes()),
+    );
+    metric(
+        "process_resident_memory_bytes",
+        "gauge",
+        "Resident memory size in bytes.",
+        format!("process_resident_memory_bytes {}", resident_bytes()),
+    );
+    metric(
+        "watchfire_build_info",
+        "gauge",
+        "Build information.",
+        format!(
+            "watchfire_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        ),
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
+
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests that run the real `watchfire` binary on loopback.
+
+mod crash;
+mod harness;
+mod tools;

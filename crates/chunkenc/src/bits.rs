@@ -1,0 +1,116 @@
+//! Word-at-a-time bit reading, most significant bit first.
+
+/// Reads bits MSB-first from a byte slice through a 64-bit accumulator.
+///
+/// Bits of `acc` below the top `avail` are either zero or the correct following bits
+/// of the stream, so refills can simply OR a new big-endian word in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BitReader {
+    /// Pending bits, MSB-aligned.
+    acc: u64,
+    /// Number of valid bits at the top of `acc`.
+    avail: u32,
+    /// Next byte of the input to load into `acc`.
+    next: usize,
+}
+
+impl BitReader {
+    /// A reader starting at byte `start`.
+    pub(crate) fn new(start: usize) -> Self {
+        BitReader {
+            acc: 0,
+            avail: 0,
+            next: start,
+        }
+    }
+
+    /// Bit offset of the next unread bit.
+    pub(crate) fn bit_pos(&self) -> u64 {
+        (self.next as u64) * 8 - u64::from(self.avail)
+    }
+
+    /// Loads more bits. Afterwards `avail >= 57` unless the input is exhausted.
+    /// Only called with `avail <= 56`.
+    #[inline]
+    fn refill(&mut self, data: &[u8]) {
+        if let Some(w) = data.get(self.next..).and_then(|s| s.first_chunk::<8>()) {
+            self.acc |= u64::from_be_bytes(*w) >> self.avail;
+            let bytes = (64 - self.avail) >> 3;
+            self.next += bytes as usize;
+            self.avail += bytes * 8;
+        } else {
+            self.refill_tail(data);
+        }
+    }
+
+    #[cold]
+    fn refill_tail(&mut self, data: &[u8]) {
+        while self.avail <= 56 {
+            let Some(&b) = data.get(self.next) else { break };
+            self.acc |= u64::from(b) << (56 - self.avail);
+            self.avail += 8;
+            self.next += 1;
+        }
+    }
+
+    /// Makes at least `n` (≤ 56) bits visible at the top of [`Self::peek`] if the input
+    /// has them; returns whether it does.
+    #[inline(always)]
+    pub(crate) fn ensure(&mut self, data: &[u8], n: u32) -> bool {
+        if self.avail < n {
+            self.refill(data);
+        }
+        self.avail >= n
+    }
+
+    /// The accumulator: the next bits of the stream, MSB-aligned. Only the top
+    /// `ensure`d bits are meaningful; past the end of input the rest are zero.
+    #[inline(always)]
+    pub(crate) fn peek(&self) -> u64 {
+        self.acc
+    }
+
+    /// Drops `n` bits (1 ≤ `n` ≤ 63) previously made visible by [`Self::ensure`].
+    #[inline(always)]
+    pub(crate) fn skip(&mut self, n: u32) {
+        self.acc = self.acc.wrapping_shl(n);
+        self.avail = self.avail.saturating_sub(n);
+    }
+
+    /// Reads `n` bits, 1 ≤ `n` ≤ 56. `None` if the input ends first.
+    #[inline(always)]
+    pub(crate) fn read(&mut self, data: &[u8], n: u32) -> Option<u64> {
+        if !self.ensure(data, n) {
+            return None;
+        }
+        let v = self.acc.wrapping_shr(64u32.wrapping_sub(n));
+        self.skip(n);
+        Some(v)
+    }
+
+    /// Reads `n` bits, 1 ≤ `n` ≤ 64. `None` if the input ends first.
+    #[inline(always)]
+    pub(crate) fn read_long(&mut self, data: &[u8], n: u32) -> Option<u64> {
+        if n <= 56 {
+            self.read(data, n)
+        } else {
+            let hi = self.read(data, n - 32)?;
+            let lo = self.read(data, 32)?;
+            Some(hi << 32 | lo)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_stops_at_end() {
+        let data = [0xffu8; 3];
+        let mut r = BitReader::new(0);
+        assert_eq!(r.read(&data, 20), Some(0xfffff));
+        assert_eq!(r.read(&data, 5), None);
+        assert_eq!(r.read(&data, 4), Some(0xf));
+    }
+}

@@ -1,0 +1,111 @@
+//! On-disk format: segment header, record framing, file naming and
+//! directory helpers. See `docs/format/wal.md`.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::{Result, WalError};
+
+/// Magic bytes at the start of every segment.
+pub const MAGIC: [u8; 4] = *b"WFWL";
+/// Segment format version written by this crate.
+pub const VERSION: u8 = 1;
+/// Length of the segment header: magic, version, three reserved zero bytes.
+pub const SEGMENT_HEADER_LEN: u64 = 8;
+/// Length of a record's frame header: `len: u32 LE`, `crc: u32 LE`.
+pub const FRAME_HEADER_LEN: u64 = 8;
+
+/// Largest payload a record may carry.
+pub(crate) const MAX_RECORD_LEN: usize = u32::MAX as usize;
+
+/// The segment header this crate writes and accepts.
+pub(crate) fn segment_header() -> [u8; 8] {
+    let mut h = [0u8; 8];
+    h[..4].copy_from_slice(&MAGIC);
+    h[4] = VERSION;
+    h
+}
+
+/// CRC32C over the little-endian length bytes followed by the payload.
+pub(crate) fn record_crc(len_le: [u8; 4], payload: &[u8]) -> u32 {
+    crc32c::crc32c_append(crc32c::crc32c(&len_le), payload)
+}
+
+/// Appends one framed record to `buf`. The caller checks the length limit.
+pub(crate) fn encode_record(buf: &mut Vec<u8>, payload: &[u8]) {
+    // Callers validate `payload.len() <= MAX_RECORD_LEN` first.
+    let len_le = (payload.len() as u32).to_le_bytes();
+    buf.extend_from_slice(&len_le);
+    buf.extend_from_slice(&record_crc(len_le, payload).to_le_bytes());
+    buf.extend_from_slice(payload);
+}
+
+/// Size of a record once framed.
+pub(crate) fn framed_len(payload_len: usize) -> u64 {
+    FRAME_HEADER_LEN + payload_len as u64
+}
+
+/// File name of segment `n`: eight zero-padded decimal digits.
+pub fn segment_name(n: u32) -> String {
+    format!("{n:08}")
+}
+
+/// Path of segment `n` in `dir`.
+pub fn segment_path(dir: impl AsRef<Path>, n: u32) -> PathBuf {
+    dir.as_ref().join(segment_name(n))
+}
+
+/// Parses a name made of at least eight ASCII digits.
+pub(crate) fn parse_number(name: &str) -> Option<u32> {
+    if name.len() < 8 || !name.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    name.parse().ok()
+}
+
+/// All segment numbers in `dir`, ascending. Entries that are not regular
+/// files named by a segment number are ignored. A missing directory has no
+/// segments.
+pub(crate) fn list_segments(dir: &Path) -> Result<Vec<u32>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(WalError::io("read directory", dir, e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| WalError::io("read directory", dir, e))?;
+        let Some(n) = entry.file_name().to_str().and_then(parse_number) else {
+            continue;
+        };
+        let ft = entry
+            .file_type()
+            .map_err(|e| WalError::io("stat", entry.path(), e))?;
+        if ft.is_file() {
+            out.push(n);
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The first and last segment numbers in `dir`, or `None` if it holds no
+/// segments (or does not exist).
+///
+/// Gaps in between are not checked here; [`crate::WalReader`] reports a
+/// missing segment and [`crate::Wal::open`] repairs gaps.
+pub fn segments(dir: impl AsRef<Path>) -> Result<Option<(u32, u32)>> {
+    let list = list_segments(dir.as_ref())?;
+    Ok(match (list.first(), list.last()) {
+        (Some(&a), Some(&b)) => Some((a, b)),
+        _ => None,
+    })
+}
+
+/// fsyncs a directory so entries created, renamed or removed in it persist.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    let f = File::open(dir).map_err(|e| WalError::io("open directory", dir, e))?;
+    f.sync_all()
+        .map_err(|e| WalError::io("fsync directory", dir, e))
+}
