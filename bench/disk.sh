@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Disk bytes per sample, side by side on identical data: Watchfire's backfill,
+# promtool's backfill (Prometheus 2.42 blocks) and VictoriaMetrics 1.79 (import, then
+# force flush + force merge). The data is the peers' synthetic fleet rendered over a
+# time range (bench/gen_fleet_openmetrics.py). Losslessness is checked for Watchfire:
+# every value read back must equal the input bit for bit.
+# Env: TARGETS=4 SERIES=1000 HOURS=6 INTERVAL=15 WORK=/tmp/wf-disk-bench
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$HERE/.."
+TARGETS="${TARGETS:-4}" SERIES="${SERIES:-1000}" HOURS="${HOURS:-6}" INTERVAL="${INTERVAL:-15}"
+WORK="${WORK:-/tmp/wf-disk-bench}"
+VM_PORT=19428
+rm -rf "$WORK" && mkdir -p "$WORK"
+command -v promtool >/dev/null && command -v victoria-metrics >/dev/null || "$ROOT/../shared/peers/install.sh"
+(cd "$ROOT" && cargo build --release -q -p watchfire)
+WF="$ROOT/target/release/watchfire"
+
+python3 "$HERE/gen_fleet_openmetrics.py" --targets "$TARGETS" --series "$SERIES" --hours "$HOURS" \
+  --interval "$INTERVAL" --out "$WORK/fleet"
+SAMPLES=$(grep -vc '^#' "$WORK/fleet.om")
+
+"$WF" tsdb import openmetrics "$WORK/fleet.om" "$WORK/watchfire" >/dev/null
+WF_BYTES=$(du -sb "$WORK/watchfire" | cut -f1)
+
+promtool tsdb create-blocks-from openmetrics "$WORK/fleet.om" "$WORK/prometheus" >/dev/null
+PROM_BYTES=$(du -sb "$WORK/prometheus" | cut -f1)
+
+victoria-metrics -storageDataPath="$WORK/vm" -httpListenAddr="127.0.0.1:$VM_PORT" -retentionPeriod=100y \
+  -loggerLevel=ERROR >"$WORK/vm.log" 2>&1 &
+VM_PID=$!
+trap 'kill $VM_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$VM_PORT/health" >/dev/null && break; sleep 0.2; done
+curl -sf --data-binary "@$WORK/fleet.prom" "http://127.0.0.1:$VM_PORT/api/v1/import/prometheus"
+curl -sf "http://127.0.0.1:$VM_PORT/internal/force_flush" >/dev/null
+sleep 2
+for p in $(ls "$WORK/vm/data/small" 2>/dev/null); do
+  curl -sf "http://127.0.0.1:$VM_PORT/internal/force_merge?partition_prefix=$p" >/dev/null || true
+done
+for _ in $(seq 120); do
+  active=$(curl -sf "http://127.0.0.1:$VM_PORT/metrics" | awk '/^vm_active_merges/ {s+=$2} END {print s+0}')
+  [ "$active" = 0 ] && break; sleep 1
+done
+sleep 3
+VM_ROWS=$(curl -sf "http://127.0.0.1:$VM_PORT/metrics" | awk '/^vm_rows_added_to_storage_total/ {print $2}')
+kill $VM_PID; wait $VM_PID 2>/dev/null || true
+VM_BYTES=$(du -sb "$WORK/vm" | cut -f1)
+
+# Lossless check: dump Watchfire's blocks and compare every sample with the input.
+"$WF" tsdb dump "$WORK/watchfire" > "$WORK/watchfire.dump"
+python3 - "$WORK/fleet.prom" "$WORK/watchfire.dump" <<'PY'
+import struct, sys
+def key(labels):
+    name, _, rest = labels.partition("{")
+    pairs = []
+    for part in rest.rstrip("}").split('",'):
+        if not part: continue
+        k, _, v = part.partition('="')
+        pairs.append((k.strip(), v.rstrip('"')))
+    return (name, tuple(sorted(pairs)))
+want = {}
+for line in open(sys.argv[1]):
+    lbl, v, t = line.rsplit(" ", 2)
+    want[(key(lbl), int(t))] = struct.pack("<d", float(v))
+got = 0
+for line in open(sys.argv[2]):
+    lbl, v, t = line.rsplit(" ", 2)
+    lbl = lbl.replace(", ", ",")
+    inner = lbl[1:-1]
+    pairs = [p.split("=", 1) for p in inner.split('",')]
+    d = {k: v.strip('"') for k, v in pairs}
+    name = d.pop("__name__")
+    k = ((name, tuple(sorted(d.items()))), int(t))
+    if want.get(k) != struct.pack("<d", float(v)):
+        sys.exit(f"MISMATCH {line.strip()}")
+    got += 1
+if got != len(want):
+    sys.exit(f"read back {got} samples, wrote {len(want)}")
+print(f"lossless: {got} samples read back bit-exact", file=sys.stderr)
+PY
+
+python3 - "$SAMPLES" "$WF_BYTES" "$PROM_BYTES" "$VM_BYTES" "${VM_ROWS:-0}" <<'PY'
+import sys
+n, wf, prom, vm, vm_rows = (int(float(x)) for x in sys.argv[1:])
+best = min(prom, vm)
+print(f"| system | bytes | bytes/sample | vs best peer |")
+print(f"|---|---|---|---|")
+for name, b in (("Watchfire", wf), ("Prometheus 2.42 (promtool backfill)", prom), ("VictoriaMetrics 1.79 (merged)", vm)):
+    print(f"| {name} | {b} | {b/n:.3f} | {b/best:.2f}x |")
+print(f"\n{n} samples; VictoriaMetrics counted {vm_rows} rows")
+PY
