@@ -53,14 +53,20 @@ fn bench_postings(c: &mut Criterion) {
             vec![m(Equal, "__name__", "metric_7"), m(Equal, "job", "job_3")],
         ),
         ("job_literals", vec![m(RegexMatch, "job", "job_1|job_2")]),
-        ("instance_regex", vec![m(RegexMatch, "instance", "inst-1.*")]),
+        (
+            "instance_regex",
+            vec![m(RegexMatch, "instance", "inst-1.*")],
+        ),
         (
             "name_env_absent",
             vec![m(Equal, "__name__", "metric_7"), m(Equal, "env", "")],
         ),
         (
             "name_env_not_literals",
-            vec![m(Equal, "__name__", "metric_7"), m(RegexNoMatch, "env", "prod|dev")],
+            vec![
+                m(Equal, "__name__", "metric_7"),
+                m(RegexNoMatch, "env", "prod|dev"),
+            ],
         ),
         ("job_present", vec![m(NotEqual, "job", "")]),
         ("only_negative", vec![m(NotEqual, "env", "prod")]),

@@ -113,10 +113,13 @@ impl SegmentWriter {
     /// Closes the current file (flushed and fsynced) and starts the next one.
     fn cut(&mut self) -> Result<(), BlockError> {
         self.finish()?;
-        self.seq = self.seq.checked_add(1).ok_or_else(|| BlockError::CannotWrite {
-            path: self.dir.clone(),
-            detail: "too many segment files".into(),
-        })?;
+        self.seq = self
+            .seq
+            .checked_add(1)
+            .ok_or_else(|| BlockError::CannotWrite {
+                path: self.dir.clone(),
+                detail: "too many segment files".into(),
+            })?;
         let path = self.dir.join(segment_file_name(self.seq));
         let file = File::create(&path).map_err(|e| BlockError::io(&path, e))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -229,7 +232,9 @@ impl ChunkReader {
             )));
         };
         if u64::from(offset) < SEGMENT_HEADER_LEN {
-            return Err(bad_ref(format!("offset {offset} is inside the segment header")));
+            return Err(bad_ref(format!(
+                "offset {offset} is inside the segment header"
+            )));
         }
         let corrupt = |e: crate::encoding::DecodeError| {
             BlockError::decode(path, "chunk", u64::from(offset), e)
@@ -286,7 +291,12 @@ fn check_header(path: &Path, map: &[u8]) -> Result<(), BlockError> {
         ));
     }
     if header[5..].iter().any(|&b| b != 0) {
-        return Err(BlockError::corrupt(path, "header", 5, "reserved bytes not zero"));
+        return Err(BlockError::corrupt(
+            path,
+            "header",
+            5,
+            "reserved bytes not zero",
+        ));
     }
     Ok(())
 }
@@ -314,9 +324,18 @@ mod tests {
             assert_eq!(enc, 1);
             assert_eq!(got, &data[..]);
         }
-        assert!(matches!(r.chunk(0), Err(BlockError::InvalidChunkRef { .. })));
-        assert!(matches!(r.chunk(chunk_ref(99, 8)), Err(BlockError::InvalidChunkRef { .. })));
-        assert!(matches!(r.chunk(chunk_ref(1, 99)), Err(BlockError::Corrupt { .. })));
+        assert!(matches!(
+            r.chunk(0),
+            Err(BlockError::InvalidChunkRef { .. })
+        ));
+        assert!(matches!(
+            r.chunk(chunk_ref(99, 8)),
+            Err(BlockError::InvalidChunkRef { .. })
+        ));
+        assert!(matches!(
+            r.chunk(chunk_ref(1, 99)),
+            Err(BlockError::Corrupt { .. })
+        ));
     }
 
     #[test]

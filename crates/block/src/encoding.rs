@@ -26,6 +26,29 @@ pub(crate) fn uvarint_len(v: u64) -> usize {
     bits.div_ceil(7)
 }
 
+/// Decodes a uvarint that must fit in `u32` from `buf[*pos..]`, advancing `pos`;
+/// `None` when truncated or too large. The fast path for postings lists.
+#[inline(always)]
+pub(crate) fn uvarint_u32_at(buf: &[u8], pos: &mut usize) -> Option<u32> {
+    let mut v: u32 = 0;
+    let mut shift = 0u32;
+    loop {
+        let b = *buf.get(*pos)?;
+        *pos += 1;
+        if shift == 28 && b > 0x0f {
+            return None;
+        }
+        v |= u32::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+        shift += 7;
+        if shift > 28 {
+            return None;
+        }
+    }
+}
+
 /// What went wrong while decoding, and where (relative to the decoder's buffer).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DecodeError {
@@ -156,7 +179,16 @@ mod tests {
 
     #[test]
     fn varints_round_trip() {
-        let vals = [0u64, 1, 127, 128, 300, u32::MAX as u64, u64::MAX - 1, u64::MAX];
+        let vals = [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            u32::MAX as u64,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
         let mut buf = Vec::new();
         for &v in &vals {
             let before = buf.len();
@@ -176,6 +208,35 @@ mod tests {
         }
         assert!(d.is_empty());
         assert!(d.uvarint().is_err());
+    }
+
+    #[test]
+    fn u32_fast_path_agrees() {
+        let vals = [
+            0u64,
+            1,
+            127,
+            128,
+            16_384,
+            u64::from(u32::MAX),
+            u64::from(u32::MAX) + 1,
+        ];
+        for v in vals {
+            let mut buf = Vec::new();
+            put_uvarint(&mut buf, v);
+            let mut pos = 0;
+            let got = uvarint_u32_at(&buf, &mut pos);
+            assert_eq!(
+                got.map(u64::from),
+                u32::try_from(v).ok().map(u64::from),
+                "{v}"
+            );
+            if got.is_some() {
+                assert_eq!(pos, buf.len());
+            }
+            let mut pos = 0;
+            assert_eq!(uvarint_u32_at(&buf[..buf.len() - 1], &mut pos), None);
+        }
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! Reads a memory-mapped index file (see `docs/format/index.md`).
 
-use crate::encoding::{DecodeError, Decoder};
+use crate::ChunkMeta;
+use crate::encoding::{DecodeError, Decoder, uvarint_u32_at};
 use crate::error::BlockError;
 use crate::index_writer::{
     INDEX_HEADER_LEN, INDEX_MAGIC, INDEX_VERSION, NUM_SECTIONS, SECTION_NAMES, SECTION_OVERHEAD,
     TOC_LEN,
 };
 use crate::postings::PostingsIndex;
-use crate::ChunkMeta;
 use memmap2::Mmap;
 use std::cmp::Ordering;
 use std::fs::File;
@@ -117,7 +117,10 @@ impl IndexReader {
             return Err(self.corrupt(
                 SYMBOLS,
                 0,
-                format!("symbol id {id} out of range ({} symbols)", self.num_symbols()),
+                format!(
+                    "symbol id {id} out of range ({} symbols)",
+                    self.num_symbols()
+                ),
             ));
         };
         let payload = self.payload(SYMBOLS);
@@ -330,7 +333,10 @@ impl IndexReader {
                     Some(prev) => prev.saturating_add(delta),
                 };
                 if o >= postings_len {
-                    return Err(bad(at, format!("postings offset {o} outside the postings section")));
+                    return Err(bad(
+                        at,
+                        format!("postings offset {o} outside the postings section"),
+                    ));
                 }
                 offset = Some(o);
                 values.push(v);
@@ -378,28 +384,34 @@ impl IndexReader {
         let payload = self.payload(POSTINGS);
         let start = usize::try_from(offset).unwrap_or(usize::MAX);
         let mut d = Decoder::at(payload, start);
-        let err = |e| self.decode_err(POSTINGS, e);
-        let n = d.uvarint_usize().map_err(err)?;
+        let n = d
+            .uvarint_usize()
+            .map_err(|e| self.decode_err(POSTINGS, e))?;
         if n == 0 || n > d.remaining() {
             return Err(self.corrupt(POSTINGS, start, format!("invalid postings count {n}")));
         }
+        // Hot loop: decode straight from the slice, validate once at the end (ids
+        // strictly increase, so checking the last one bounds them all).
+        let base = out.len();
         out.reserve(n);
-        let mut prev = 0u32;
+        let mut pos = d.pos();
+        let mut id: u64 = 0;
         for i in 0..n {
-            let at = d.pos();
-            let delta = d.uvarint_u32().map_err(err)?;
-            let id = if i == 0 {
-                delta
-            } else if delta == 0 {
-                return Err(self.corrupt(POSTINGS, at, "postings not strictly increasing"));
-            } else {
-                prev.saturating_add(delta)
+            let at = pos;
+            let Some(delta) = uvarint_u32_at(payload, &mut pos) else {
+                out.truncate(base);
+                return Err(self.corrupt(POSTINGS, at, "bad or truncated varint in postings"));
             };
-            if id >= self.num_series {
-                return Err(self.corrupt(POSTINGS, at, format!("series id {id} out of range")));
+            if i > 0 && delta == 0 {
+                out.truncate(base);
+                return Err(self.corrupt(POSTINGS, at, "postings not strictly increasing"));
             }
-            out.push(id);
-            prev = id;
+            id += u64::from(delta);
+            out.push(id as u32);
+        }
+        if id >= u64::from(self.num_series) {
+            out.truncate(base);
+            return Err(self.corrupt(POSTINGS, start, format!("series id {id} out of range")));
         }
         Ok(())
     }
@@ -482,7 +494,12 @@ fn check_layout(path: &Path, map: &[u8]) -> Result<[Range<usize>; NUM_SECTIONS],
         ));
     }
     if header[5..].iter().any(|&b| b != 0) {
-        return Err(BlockError::corrupt(path, "header", 5, "reserved bytes not zero"));
+        return Err(BlockError::corrupt(
+            path,
+            "header",
+            5,
+            "reserved bytes not zero",
+        ));
     }
     let toc_start = map.len() - TOC_LEN;
     let mut d = Decoder::at(map, toc_start);

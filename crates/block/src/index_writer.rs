@@ -1,8 +1,8 @@
 //! Streams an index file section by section (see `docs/format/index.md`).
 
+use crate::ChunkMeta;
 use crate::encoding::{put_be_u64, put_uvarint, put_varint};
 use crate::error::BlockError;
-use crate::ChunkMeta;
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -43,7 +43,9 @@ impl SectionFile {
     }
 
     fn write(&mut self, b: &[u8]) -> Result<(), BlockError> {
-        self.w.write_all(b).map_err(|e| BlockError::io(&self.path, e))?;
+        self.w
+            .write_all(b)
+            .map_err(|e| BlockError::io(&self.path, e))?;
         self.crc = crc32c::crc32c_append(self.crc, b);
         self.pos += b.len() as u64;
         Ok(())
@@ -230,7 +232,12 @@ impl IndexWriter {
 
     /// Appends the postings list of the next `(name id, value id)` pair; `ids` is
     /// strictly increasing and non-empty.
-    pub(crate) fn postings(&mut self, name: u32, value: u32, ids: &[u32]) -> Result<(), BlockError> {
+    pub(crate) fn postings(
+        &mut self,
+        name: u32,
+        value: u32,
+        ids: &[u32],
+    ) -> Result<(), BlockError> {
         self.advance_to(2)?;
         let offset = self.out.pos - self.out.section_start - 8;
         self.table.push((name, value, offset));

@@ -78,9 +78,7 @@ mod ulid;
 mod writer;
 
 pub use block::Block;
-pub use chunks::{
-    CHUNKS_DIRNAME, MAX_SEGMENT_SIZE, chunk_ref, chunk_ref_parts, segment_file_name,
-};
+pub use chunks::{CHUNKS_DIRNAME, MAX_SEGMENT_SIZE, chunk_ref, chunk_ref_parts, segment_file_name};
 pub use error::BlockError;
 pub use index_reader::IndexReader;
 pub use meta::{BLOCK_VERSION, BlockMeta, BlockStats, CompactionMeta, META_FILENAME};

@@ -81,15 +81,41 @@ impl<T: PostingsIndex + ?Sized> PostingsIndex for &T {
 }
 
 /// Sorts and deduplicates `v`, which is a concatenation of sorted runs (postings
-/// lists of several values). Already sorted input costs one pass; otherwise the
-/// standard library's stable sort, which merges existing runs instead of starting
-/// from scratch.
+/// lists of several values). Already sorted input costs one pass. Dense input (ids
+/// spanning not much more than the list's length) goes through a bitmap; sparse
+/// input through the standard library's stable sort, which merges the existing runs.
 pub(crate) fn sort_dedup_runs(v: &mut Vec<u32>) {
-    if v.windows(2).all(|w| w[0] < w[1]) {
+    let mut sorted = true;
+    let mut max = 0u32;
+    for w in v.windows(2) {
+        sorted &= w[0] < w[1];
+        max = max.max(w[0]);
+    }
+    if sorted {
         return;
     }
-    v.sort();
-    v.dedup();
+    if let Some(&last) = v.last() {
+        max = max.max(last);
+    }
+    let words = max as usize / 64 + 1;
+    if words <= v.len() {
+        let mut bits = vec![0u64; words];
+        for &id in v.iter() {
+            bits[id as usize / 64] |= 1 << (id % 64);
+        }
+        v.clear();
+        for (i, &w) in bits.iter().enumerate() {
+            let mut w = w;
+            while w != 0 {
+                let b = w.trailing_zeros();
+                v.push((i as u32) * 64 + b);
+                w &= w - 1;
+            }
+        }
+    } else {
+        v.sort();
+        v.dedup();
+    }
 }
 
 /// Intersection of two sorted, duplicate-free lists.
@@ -170,16 +196,23 @@ pub fn sorted_union(a: &[u32], b: &[u32]) -> Vec<u32> {
 /// The elements of sorted `a` that are not in sorted `b`.
 pub fn sorted_subtract(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut out = Vec::with_capacity(a.len());
-    let mut rest = b;
-    for &x in a {
-        if rest.len() > 16 {
+    if b.len() > a.len() * 16 {
+        // Gallop through the much larger `b`.
+        let mut rest = b;
+        for &x in a {
             rest = &rest[gallop(rest, x)..];
-        } else {
-            while rest.first().is_some_and(|&y| y < x) {
-                rest = &rest[1..];
+            if rest.first() != Some(&x) {
+                out.push(x);
             }
         }
-        if rest.first() != Some(&x) {
+        return out;
+    }
+    let mut j = 0;
+    for &x in a {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        if j == b.len() || b[j] != x {
             out.push(x);
         }
     }
@@ -200,8 +233,7 @@ fn literal_alternatives(m: &Matcher) -> Option<Vec<&str>> {
     }
     let is_literal = |s: &str| {
         !s.is_empty()
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_alphanumeric() || "_-:/ ".contains(c))
     };
     let parts: Vec<&str> = m.value.split('|').collect();
@@ -209,7 +241,10 @@ fn literal_alternatives(m: &Matcher) -> Option<Vec<&str>> {
 }
 
 /// Series whose value of `m.name` satisfies `m`, among series that HAVE the label.
-fn matching_present(ix: &(impl PostingsIndex + ?Sized), m: &Matcher) -> Result<Vec<u32>, BlockError> {
+fn matching_present(
+    ix: &(impl PostingsIndex + ?Sized),
+    m: &Matcher,
+) -> Result<Vec<u32>, BlockError> {
     match m.op {
         MatchOp::Equal => ix.postings(&m.name, &m.value),
         MatchOp::NotEqual if m.value.is_empty() => {
@@ -227,7 +262,10 @@ fn matching_present(ix: &(impl PostingsIndex + ?Sized), m: &Matcher) -> Result<V
 }
 
 /// Series that HAVE label `m.name` with a value `m` rejects.
-fn rejected_present(ix: &(impl PostingsIndex + ?Sized), m: &Matcher) -> Result<Vec<u32>, BlockError> {
+fn rejected_present(
+    ix: &(impl PostingsIndex + ?Sized),
+    m: &Matcher,
+) -> Result<Vec<u32>, BlockError> {
     match m.op {
         MatchOp::Equal if m.value.is_empty() => {
             ix.postings_for_label_matching(&m.name, &mut |_| true)
@@ -351,6 +389,24 @@ mod tests {
             prop_assert_eq!(sorted_intersect(&large, &small), i);
             let d: Vec<u32> = ss.difference(&sl).copied().collect();
             prop_assert_eq!(sorted_subtract(&small, &large), d);
+            let d: Vec<u32> = sl.difference(&ss).copied().collect();
+            prop_assert_eq!(sorted_subtract(&large, &small), d);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn sort_dedup_runs_sorts(
+            runs in prop::collection::vec(sorted_list(), 0..6),
+            sparse in any::<bool>(),
+        ) {
+            let mut v: Vec<u32> = runs.concat();
+            if sparse {
+                v.iter_mut().for_each(|x| *x = x.wrapping_mul(100_003));
+            }
+            let want: Vec<u32> = v.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+            sort_dedup_runs(&mut v);
+            prop_assert_eq!(v, want);
         }
     }
 

@@ -73,10 +73,7 @@ pub fn new_ulid(ms: i64) -> String {
 
 fn decode_char(c: u8) -> Option<u128> {
     let up = c.to_ascii_uppercase();
-    ALPHABET
-        .iter()
-        .position(|&a| a == up)
-        .map(|p| p as u128)
+    ALPHABET.iter().position(|&a| a == up).map(|p| p as u128)
 }
 
 /// Parses a ULID string (case-insensitive) into its 128-bit value.

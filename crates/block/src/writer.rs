@@ -176,7 +176,11 @@ impl BlockWriter {
         Ok(())
     }
 
-    fn validate(&self, labels: &Labels, chunks: &[(i64, i64, u8, &[u8])]) -> Result<(), BlockError> {
+    fn validate(
+        &self,
+        labels: &Labels,
+        chunks: &[(i64, i64, u8, &[u8])],
+    ) -> Result<(), BlockError> {
         let invalid = |detail: String| BlockError::InvalidSeries {
             labels: labels.to_string(),
             detail,

@@ -88,9 +88,18 @@ fn named_cases_match_brute_force() {
         vec![m(RegexMatch, "a", "a|b")],
         vec![m(RegexMatch, "a", "a|b|")],
         vec![m(Equal, "__name__", "metric_3"), m(Equal, "env", "")],
-        vec![m(Equal, "__name__", "metric_3"), m(RegexNoMatch, "a", "a|b")],
-        vec![m(Equal, "__name__", "metric_3"), m(NotEqual, "job", "job_3")],
-        vec![m(RegexMatch, "job", "job_1|job_2"), m(RegexMatch, "a", "a.*")],
+        vec![
+            m(Equal, "__name__", "metric_3"),
+            m(RegexNoMatch, "a", "a|b"),
+        ],
+        vec![
+            m(Equal, "__name__", "metric_3"),
+            m(NotEqual, "job", "job_3"),
+        ],
+        vec![
+            m(RegexMatch, "job", "job_1|job_2"),
+            m(RegexMatch, "a", "a.*"),
+        ],
         vec![m(Equal, "missing", "")],
         vec![m(Equal, "missing", "x")],
         vec![m(NotEqual, "missing", "")],
@@ -118,18 +127,15 @@ fn random_matcher_sets_match_brute_force() {
     let mem = MemIndex::new(&series);
     let mut runner = TestRunner::new(Config::with_cases(1500));
     runner
-        .run(
-            &prop::collection::vec(matcher_strategy(), 1..4),
-            |ms| {
-                let want = brute_force(&series, &ms);
-                let got = postings_for_matchers(block.index(), &ms).unwrap();
-                prop_assert_eq!(&got, &want, "block, matchers {:?}", ms);
-                let got = postings_for_matchers(&mem, &ms).unwrap();
-                prop_assert_eq!(&got, &want, "mem index, matchers {:?}", ms);
-                let got = postings_for_matchers(&block, &ms).unwrap();
-                prop_assert_eq!(&got, &want, "block as index, matchers {:?}", ms);
-                Ok(())
-            },
-        )
+        .run(&prop::collection::vec(matcher_strategy(), 1..4), |ms| {
+            let want = brute_force(&series, &ms);
+            let got = postings_for_matchers(block.index(), &ms).unwrap();
+            prop_assert_eq!(&got, &want, "block, matchers {:?}", ms);
+            let got = postings_for_matchers(&mem, &ms).unwrap();
+            prop_assert_eq!(&got, &want, "mem index, matchers {:?}", ms);
+            let got = postings_for_matchers(&block, &ms).unwrap();
+            prop_assert_eq!(&got, &want, "block as index, matchers {:?}", ms);
+            Ok(())
+        })
         .unwrap();
 }

@@ -16,7 +16,11 @@ fn dir_size(p: &std::path::Path) -> u64 {
         .map(|e| {
             let e = e.expect("entry");
             let m = e.metadata().expect("metadata");
-            if m.is_dir() { dir_size(&e.path()) } else { m.len() }
+            if m.is_dir() {
+                dir_size(&e.path())
+            } else {
+                m.len()
+            }
         })
         .sum()
 }
@@ -175,7 +179,10 @@ fn writer_rejects_out_of_order_and_invalid_series() {
     assert!(matches!(e, BlockError::OutOfOrderSeries { .. }), "{e}");
     assert!(e.to_string().contains(r#"job="a""#), "{e}");
     let e = w.add_series(&b, &[]).unwrap_err();
-    assert!(matches!(e, BlockError::OutOfOrderSeries { .. }), "duplicate: {e}");
+    assert!(
+        matches!(e, BlockError::OutOfOrderSeries { .. }),
+        "duplicate: {e}"
+    );
     // A prefix sorts first.
     let e = w
         .add_series(&Labels::from_pairs([("j", "z")]), &[])
@@ -216,8 +223,11 @@ fn writer_checks_arguments_and_cleans_up() {
     assert!(BlockWriter::new(tmp.path(), ULID, 2, 1).is_err());
 
     let mut w = BlockWriter::new(tmp.path(), ULID, 0, 1).unwrap();
-    w.add_series(&Labels::from_pairs([("a", "b")]), &[(0, 0, 1, b"x".as_slice())])
-        .unwrap();
+    w.add_series(
+        &Labels::from_pairs([("a", "b")]),
+        &[(0, 0, 1, b"x".as_slice())],
+    )
+    .unwrap();
     let tmp_dir = w.tmp_dir().to_path_buf();
     assert!(tmp_dir.exists());
     drop(w);
@@ -243,7 +253,10 @@ fn ulids_are_valid_sorted_and_unique() {
     let tmp = tempfile::tempdir().unwrap();
     let ulid = new_ulid(now);
     write_block(tmp.path(), &ulid, &gen_series(2));
-    assert_eq!(Block::open(&tmp.path().join(&ulid)).unwrap().meta().ulid, ulid);
+    assert_eq!(
+        Block::open(&tmp.path().join(&ulid)).unwrap().meta().ulid,
+        ulid
+    );
 }
 
 #[test]

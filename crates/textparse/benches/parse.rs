@@ -3,6 +3,8 @@
 //!
 //! Run: `cargo bench -p watchfire-textparse`; criterion reports samples/s as
 //! "elem/s".
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -23,31 +25,62 @@ fn payload(om: bool) -> String {
         let _ = writeln!(out, "# TYPE {family} counter");
     };
 
-    counter_family(&mut out, "node_cpu_seconds_total", "Seconds the CPUs spent in each mode.");
-    let modes = ["idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"];
+    counter_family(
+        &mut out,
+        "node_cpu_seconds_total",
+        "Seconds the CPUs spent in each mode.",
+    );
+    let modes = [
+        "idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user",
+    ];
     for cpu in 0..64 {
         for (i, mode) in modes.iter().enumerate() {
             let v = 123_456.78 * (cpu + 1) as f64 / (i + 1) as f64;
-            let _ = writeln!(out, "node_cpu_seconds_total{{cpu=\"{cpu}\",mode=\"{mode}\"}} {v}");
+            let _ = writeln!(
+                out,
+                "node_cpu_seconds_total{{cpu=\"{cpu}\",mode=\"{mode}\"}} {v}"
+            );
         }
     }
 
     for (metric, help) in [
-        ("node_network_receive_bytes_total", "Network device statistic receive_bytes."),
-        ("node_network_transmit_bytes_total", "Network device statistic transmit_bytes."),
-        ("node_network_receive_packets_total", "Network device statistic receive_packets."),
-        ("node_network_transmit_errs_total", "Network device statistic transmit_errs."),
+        (
+            "node_network_receive_bytes_total",
+            "Network device statistic receive_bytes.",
+        ),
+        (
+            "node_network_transmit_bytes_total",
+            "Network device statistic transmit_bytes.",
+        ),
+        (
+            "node_network_receive_packets_total",
+            "Network device statistic receive_packets.",
+        ),
+        (
+            "node_network_transmit_errs_total",
+            "Network device statistic transmit_errs.",
+        ),
     ] {
         counter_family(&mut out, metric, help);
         for dev in 0..200 {
-            let _ = writeln!(out, "{metric}{{device=\"veth{dev:05x}\"}} {}", dev * 7_919_713 + 3);
+            let _ = writeln!(
+                out,
+                "{metric}{{device=\"veth{dev:05x}\"}} {}",
+                dev * 7_919_713 + 3
+            );
         }
     }
 
     for (metric, help) in [
-        ("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes."),
+        (
+            "node_filesystem_avail_bytes",
+            "Filesystem space available to non-root users in bytes.",
+        ),
         ("node_filesystem_size_bytes", "Filesystem size in bytes."),
-        ("node_filesystem_files_free", "Filesystem total free file nodes."),
+        (
+            "node_filesystem_files_free",
+            "Filesystem total free file nodes.",
+        ),
     ] {
         let _ = writeln!(out, "# HELP {metric} {help}");
         let _ = writeln!(out, "# TYPE {metric} gauge");
@@ -66,7 +99,7 @@ fn payload(om: bool) -> String {
     ];
     let _ = writeln!(out, "# HELP http_request_duration_seconds Request latency.");
     let _ = writeln!(out, "# TYPE http_request_duration_seconds histogram");
-    for handler in 0..300 {
+    for handler in 0..400 {
         let labels = format!("handler=\"/api/v1/endpoint{handler}\",method=\"GET\",code=\"200\"");
         let mut count = 0u64;
         for le in buckets {
@@ -76,11 +109,21 @@ fn payload(om: bool) -> String {
                 "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {count}"
             );
         }
-        let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {}", count as f64 * 0.0173);
-        let _ = writeln!(out, "http_request_duration_seconds_count{{{labels}}} {count}");
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_sum{{{labels}}} {}",
+            count as f64 * 0.0173
+        );
+        let _ = writeln!(
+            out,
+            "http_request_duration_seconds_count{{{labels}}} {count}"
+        );
     }
 
-    let _ = writeln!(out, "# HELP go_gc_duration_seconds A summary of GC pause durations.");
+    let _ = writeln!(
+        out,
+        "# HELP go_gc_duration_seconds A summary of GC pause durations."
+    );
     let _ = writeln!(out, "# TYPE go_gc_duration_seconds summary");
     for q in ["0", "0.25", "0.5", "0.75", "1"] {
         let _ = writeln!(out, "go_gc_duration_seconds{{quantile=\"{q}\"}} 4.5617e-05");
@@ -88,9 +131,12 @@ fn payload(om: bool) -> String {
     let _ = writeln!(out, "go_gc_duration_seconds_sum 0.351928744");
     let _ = writeln!(out, "go_gc_duration_seconds_count 12345");
 
-    let _ = writeln!(out, "# HELP process_resident_memory_bytes Resident memory size in bytes.");
+    let _ = writeln!(
+        out,
+        "# HELP process_resident_memory_bytes Resident memory size in bytes."
+    );
     let _ = writeln!(out, "# TYPE process_resident_memory_bytes gauge");
-    for i in 0..1500 {
+    for i in 0..2500 {
         let _ = writeln!(out, "process_misc_gauge_{i} {}", i as f64 * 1.5);
     }
     if om {
@@ -117,7 +163,10 @@ fn bench(c: &mut Criterion) {
         let body = payload(format == Format::OpenMetrics);
         let samples = count_samples(body.as_bytes(), format);
         let lines = body.lines().count();
-        eprintln!("{name}: {lines} lines, {samples} samples, {} bytes", body.len());
+        eprintln!(
+            "{name}: {lines} lines, {samples} samples, {} bytes",
+            body.len()
+        );
 
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Elements(samples));

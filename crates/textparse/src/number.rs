@@ -169,7 +169,11 @@ pub(crate) fn parse_float(s: &[u8]) -> Result<f64, NumError> {
         if d.mantissa <= MAX_EXACT_INT && (-22..=22).contains(&d.exp10) {
             let m = d.mantissa as f64;
             let e = d.exp10.unsigned_abs() as usize;
-            let v = if d.exp10 >= 0 { m * POW10[e] } else { m / POW10[e] };
+            let v = if d.exp10 >= 0 {
+                m * POW10[e]
+            } else {
+                m / POW10[e]
+            };
             return Ok(if d.negative { -v } else { v });
         }
     }
@@ -312,8 +316,16 @@ mod tests {
     #[test]
     fn fast_path_matches_std() {
         for s in [
-            "0.1", "123456.789", "1.23456789e+06", "3.7625e+09", "9007199254740993",
-            "12345678901234567890", "0.30000000000000004", "1e22", "1e23", "4.35e-7",
+            "0.1",
+            "123456.789",
+            "1.23456789e+06",
+            "3.7625e+09",
+            "9007199254740993",
+            "12345678901234567890",
+            "0.30000000000000004",
+            "1e22",
+            "1e23",
+            "4.35e-7",
             "123456789012345678901234567890e-10",
         ] {
             let want: f64 = s.parse().unwrap_or(f64::NAN);

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::iter::FusedIterator;
 
 use crate::escape::unescape;
-use crate::sample::{is_name_char, is_name_start};
+use crate::sample::{NAME_CHAR, is_name_char, is_name_start};
 use crate::{Entry, Format, MetricType, ParseError};
 
 /// A streaming parser over one exposition held in memory.
@@ -82,10 +82,7 @@ impl<'a> Parser<'a> {
             Err(e) => {
                 let valid = &input[..e.valid_up_to()];
                 let text = std::str::from_utf8(valid).unwrap_or_default();
-                let line_start = valid
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |i| i + 1);
+                let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
                 (text, line_start)
             }
         };
@@ -117,22 +114,10 @@ impl<'a> Parser<'a> {
         } else {
             self.next_text()
         };
-        match res {
-            Ok(Some(entry)) => {
-                if matches!(entry, Entry::Eof) {
-                    self.done = true;
-                }
-                Some(Ok(entry))
-            }
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+        if !matches!(&res, Some(Ok(entry)) if !matches!(entry, Entry::Eof)) {
+            self.done = true;
         }
+        res
     }
 
     // ---- cursor helpers -------------------------------------------------------
@@ -204,13 +189,15 @@ impl<'a> Parser<'a> {
 
     // ---- Prometheus text format ------------------------------------------------
 
-    fn next_text(&mut self) -> Result<Option<Entry<'a>>, ParseError> {
+    fn next_text(&mut self) -> Option<Result<Entry<'a>, ParseError>> {
         loop {
-            self.check_utf8()?;
+            if let Err(e) = self.check_utf8() {
+                return Some(Err(e));
+            }
             self.line_start = self.pos;
             self.skip_blanks();
             match self.peek() {
-                None => return Ok(None),
+                None => return None,
                 Some(b'\n') => self.consume_newline(),
                 Some(b'\r') if matches!(self.input.get(self.pos + 1), None | Some(b'\n')) => {
                     self.pos += 1;
@@ -218,12 +205,12 @@ impl<'a> Parser<'a> {
                         self.consume_newline();
                     }
                 }
-                Some(b'#') => {
-                    if let Some(entry) = self.text_comment()? {
-                        return Ok(Some(entry));
-                    }
-                }
-                Some(_) => return self.sample().map(|s| Some(Entry::Sample(s))),
+                Some(b'#') => match self.text_comment() {
+                    Ok(None) => {}
+                    Ok(Some(entry)) => return Some(Ok(entry)),
+                    Err(e) => return Some(Err(e)),
+                },
+                Some(_) => return self.sample_entry(),
             }
         }
     }
@@ -311,7 +298,9 @@ impl<'a> Parser<'a> {
                 loop {
                     match self.peek() {
                         Some(b'"') => break,
-                        Some(b'\\') if !matches!(self.input.get(self.pos + 1), None | Some(b'\n')) => {
+                        Some(b'\\')
+                            if !matches!(self.input.get(self.pos + 1), None | Some(b'\n')) =>
+                        {
                             self.pos += 2;
                         }
                         None | Some(b'\n') => {
@@ -329,9 +318,7 @@ impl<'a> Parser<'a> {
             }
             Some(c) if is_name_start(c) => {
                 self.pos += 1;
-                while self.peek().is_some_and(is_name_char) {
-                    self.pos += 1;
-                }
+                self.skip_class(NAME_CHAR);
                 Ok(&self.text[start..self.pos])
             }
             _ => Err(self.error(format!("expected metric name after {}", meta.keyword()))),
@@ -340,18 +327,16 @@ impl<'a> Parser<'a> {
 
     // ---- OpenMetrics -----------------------------------------------------------
 
-    fn next_openmetrics(&mut self) -> Result<Option<Entry<'a>>, ParseError> {
-        self.check_utf8()?;
+    fn next_openmetrics(&mut self) -> Option<Result<Entry<'a>, ParseError>> {
+        if let Err(e) = self.check_utf8() {
+            return Some(Err(e));
+        }
         self.line_start = self.pos;
         match self.peek() {
-            None => Err(self.error("missing # EOF")),
-            Some(b'#') => self.openmetrics_comment().map(Some),
-            Some(b'\n') => Err(self.error("empty line (not allowed in OpenMetrics)")),
-            Some(_) => {
-                let sample = self.sample()?;
-                self.family_sample(&sample.name);
-                Ok(Some(Entry::Sample(sample)))
-            }
+            None => Some(Err(self.error("missing # EOF"))),
+            Some(b'#') => Some(self.openmetrics_comment()),
+            Some(b'\n') => Some(Err(self.error("empty line (not allowed in OpenMetrics)"))),
+            Some(_) => self.sample_entry(),
         }
     }
 
@@ -488,7 +473,8 @@ impl<'a> Parser<'a> {
     /// Records a sample for the OpenMetrics family rules: it either continues the
     /// current family or starts a new, metadata-less one.
     #[inline]
-    fn family_sample(&mut self, name: &Cow<'a, str>) {
+    #[allow(clippy::ptr_arg)] // The Cow is cloned to keep an owned name alive.
+    pub(crate) fn family_sample(&mut self, name: &Cow<'a, str>) {
         if !belongs_to_family(&self.family.name, self.family.kind, name) {
             self.family = Family {
                 name: name.clone(),

@@ -6,15 +6,16 @@ use std::collections::HashSet;
 use crate::escape::unescape_owned;
 use crate::number::{NumError, parse_float, parse_int, parse_seconds_as_ms};
 use crate::parser::Parser;
-use crate::{Exemplar, LabelPair, ParseError, SampleEntry};
+use crate::{Entry, Exemplar, LabelPair, ParseError, SampleEntry};
 
 /// Byte classes, one bit each.
 const NAME_START: u8 = 1; // [a-zA-Z_:]
-const NAME_CHAR: u8 = 2; // [a-zA-Z0-9_:]
+pub(crate) const NAME_CHAR: u8 = 2; // [a-zA-Z0-9_:]
 const LABEL_START: u8 = 4; // [a-zA-Z_]
-const LABEL_CHAR: u8 = 8; // [a-zA-Z0-9_]
+pub(crate) const LABEL_CHAR: u8 = 8; // [a-zA-Z0-9_]
 const QUOTED_STOP: u8 = 16; // '"', '\\', '\n'
 const VALUE_STOP: u8 = 32; // ' ', '\t', '\n', '\r'
+const OM_VALUE_STOP: u8 = 64; // ' ', '\n'
 
 const fn byte_classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -38,6 +39,9 @@ const fn byte_classes() -> [u8; 256] {
         }
         if c == b' ' || c == b'\t' || c == b'\n' || c == b'\r' {
             v |= VALUE_STOP;
+        }
+        if c == b' ' || c == b'\n' {
+            v |= OM_VALUE_STOP;
         }
         t[i] = v;
         i += 1;
@@ -69,16 +73,57 @@ enum LabelSetKind {
 
 impl<'a> Parser<'a> {
     /// Parses one sample line starting at the cursor, including its line end.
-    pub(crate) fn sample(&mut self) -> Result<SampleEntry<'a>, ParseError> {
+    ///
+    /// Returns the finished iterator item so that the (large) entry is built once,
+    /// directly in the caller's return slot, instead of being moved through layers of
+    /// `Result` and `Entry`.
+    #[inline]
+    pub(crate) fn sample_entry(&mut self) -> Option<Result<Entry<'a>, ParseError>> {
         let line = self.line;
+        let start = self.pos;
+        let (name, labels, series_end) = match self.series() {
+            Ok(head) => head,
+            Err(e) => return Some(Err(e)),
+        };
+        let value = match self.value_token("value") {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e)),
+        };
+        let (timestamp_ms, exemplar) = if self.om {
+            match self.openmetrics_suffix() {
+                Ok(suffix) => suffix,
+                Err(e) => return Some(Err(e)),
+            }
+        } else {
+            match self.text_suffix() {
+                Ok(ts) => (ts, None),
+                Err(e) => return Some(Err(e)),
+            }
+        };
+        if self.om {
+            self.family_sample(&name);
+        }
+        Some(Ok(Entry::Sample(SampleEntry {
+            series: &self.input[start..series_end],
+            name,
+            labels,
+            value,
+            timestamp_ms,
+            exemplar,
+            line,
+        })))
+    }
+
+    /// Parses `name`, `name{labels}` or `{"name", labels}`; returns the name, the
+    /// labels and the end offset of the series bytes.
+    #[inline]
+    fn series(&mut self) -> Result<(Cow<'a, str>, Vec<LabelPair<'a>>, usize), ParseError> {
         let start = self.pos;
         let mut name: Option<Cow<'a, str>> = None;
         match self.peek() {
             Some(c) if is_name_start(c) => {
                 self.pos += 1;
-                while self.peek().is_some_and(is_name_char) {
-                    self.pos += 1;
-                }
+                self.skip_class(NAME_CHAR);
                 name = Some(Cow::Borrowed(&self.text[start..self.pos]));
             }
             Some(b'{') => {}
@@ -93,36 +138,23 @@ impl<'a> Parser<'a> {
             self.label_set(&mut name, &mut labels, LabelSetKind::Series)?;
             series_end = self.pos;
         }
-        let Some(name) = name else {
-            return Err(self.error_at(start, "missing metric name"));
-        };
-        let value = self.value_token("value")?;
-        let mut sample = SampleEntry {
-            series: &self.input[start..series_end],
-            name,
-            labels,
-            value,
-            timestamp_ms: None,
-            exemplar: None,
-            line,
-        };
-        if self.om {
-            self.openmetrics_suffix(&mut sample)?;
-        } else {
-            self.text_suffix(&mut sample)?;
+        match name {
+            Some(name) => Ok((name, labels, series_end)),
+            None => Err(self.error_at(start, "missing metric name")),
         }
-        Ok(sample)
     }
 
     /// The optional timestamp and the line end of a text-format sample.
-    fn text_suffix(&mut self, sample: &mut SampleEntry<'a>) -> Result<(), ParseError> {
+    fn text_suffix(&mut self) -> Result<Option<i64>, ParseError> {
+        let mut timestamp_ms = None;
         self.skip_blanks();
         if !self.at_text_line_end() {
             let at = self.pos;
             let token = self.token();
-            sample.timestamp_ms = Some(parse_int(token).map_err(|e| {
-                self.error_at(at, number_error(e, "timestamp", token))
-            })?);
+            timestamp_ms = Some(
+                parse_int(token)
+                    .map_err(|e| self.error_at(at, number_error(e, "timestamp", token)))?,
+            );
             self.skip_blanks();
             if !self.at_text_line_end() {
                 return Err(self.error("unexpected text after timestamp"));
@@ -134,7 +166,7 @@ impl<'a> Parser<'a> {
         if self.peek() == Some(b'\n') {
             self.consume_newline();
         }
-        Ok(())
+        Ok(timestamp_ms)
     }
 
     /// Whether the cursor is at `\n`, `\r\n`, a final `\r` or the end of input.
@@ -148,9 +180,11 @@ impl<'a> Parser<'a> {
     }
 
     /// The optional timestamp, exemplar and line end of an OpenMetrics sample.
-    fn openmetrics_suffix(&mut self, sample: &mut SampleEntry<'a>) -> Result<(), ParseError> {
+    fn openmetrics_suffix(&mut self) -> Result<(Option<i64>, Option<Exemplar<'a>>), ParseError> {
+        let mut timestamp_ms = None;
+        let mut exemplar = None;
         if self.peek() == Some(b' ') && self.input.get(self.pos + 1) != Some(&b'#') {
-            sample.timestamp_ms = Some(self.seconds_token("timestamp")?);
+            timestamp_ms = Some(self.seconds_token("timestamp")?);
         }
         if self.peek() == Some(b' ') {
             self.pos += 1;
@@ -162,18 +196,19 @@ impl<'a> Parser<'a> {
             let mut labels = Vec::new();
             self.label_set(&mut no_name, &mut labels, LabelSetKind::Exemplar)?;
             let value = self.value_token("exemplar value")?;
-            let timestamp_ms = if self.peek() == Some(b' ') {
+            let exemplar_ts = if self.peek() == Some(b' ') {
                 Some(self.seconds_token("exemplar timestamp")?)
             } else {
                 None
             };
-            sample.exemplar = Some(Exemplar {
+            exemplar = Some(Exemplar {
                 labels,
                 value,
-                timestamp_ms,
+                timestamp_ms: exemplar_ts,
             });
         }
-        self.openmetrics_line_end()
+        self.openmetrics_line_end()?;
+        Ok((timestamp_ms, exemplar))
     }
 
     fn openmetrics_line_end(&mut self) -> Result<(), ParseError> {
@@ -191,21 +226,28 @@ impl<'a> Parser<'a> {
     #[inline]
     fn token(&mut self) -> &'a [u8] {
         let start = self.pos;
-        if self.om {
-            while let Some(c) = self.peek() {
-                if c == b' ' || c == b'\n' {
-                    break;
-                }
-                self.pos += 1;
+        let om = self.om;
+        let mut i = start;
+        while let Some(chunk) = self.input.get(i..i + 8) {
+            let mut arr = [0u8; 8];
+            arr.copy_from_slice(chunk);
+            let word = u64::from_le_bytes(arr);
+            let mut stops = bytes_equal(word, b' ') | bytes_equal(word, b'\n');
+            if !om {
+                stops |= bytes_equal(word, b'\t') | bytes_equal(word, b'\r');
             }
-        } else {
-            while let Some(c) = self.peek() {
-                if CLASSES[c as usize] & VALUE_STOP != 0 {
-                    break;
-                }
-                self.pos += 1;
+            if stops != 0 {
+                self.pos = i + (stops.trailing_zeros() / 8) as usize;
+                return &self.input[start..self.pos];
             }
+            i += 8;
         }
+        let stop = if om { OM_VALUE_STOP } else { VALUE_STOP };
+        let rest = &self.input[i..];
+        self.pos = i + rest
+            .iter()
+            .position(|&c| CLASSES[c as usize] & stop != 0)
+            .unwrap_or(rest.len());
         &self.input[start..self.pos]
     }
 
@@ -247,6 +289,10 @@ impl<'a> Parser<'a> {
     ) -> Result<(), ParseError> {
         let open = self.pos;
         self.pos += 1;
+        if labels.capacity() == 0 && self.peek() != Some(b'}') {
+            // One allocation covers the usual label set.
+            labels.reserve_exact(4);
+        }
         let mut seen: Option<HashSet<Cow<'a, str>>> = None;
         loop {
             self.skip_blanks();
@@ -280,12 +326,7 @@ impl<'a> Parser<'a> {
                 }
                 Some(c) if CLASSES[c as usize] & LABEL_START != 0 => {
                     self.pos += 1;
-                    while self
-                        .peek()
-                        .is_some_and(|c| CLASSES[c as usize] & LABEL_CHAR != 0)
-                    {
-                        self.pos += 1;
-                    }
+                    self.skip_class(LABEL_CHAR);
                     Cow::Borrowed(&self.text[label_at..self.pos])
                 }
                 None | Some(b'\n') => {
@@ -337,32 +378,121 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Parses a double-quoted string at the cursor, unescaping it if needed.
+    /// Advances the cursor past bytes of the given class: [`NAME_CHAR`] or
+    /// [`LABEL_CHAR`].
     #[inline]
+    pub(crate) fn skip_class(&mut self, class: u8) {
+        // ':' is 0x3a, right after the digits: names take it, label names do not.
+        let last_digit = if class == NAME_CHAR { b':' } else { b'9' };
+        let mut i = self.pos;
+        while let Some(chunk) = self.input.get(i..i + 8) {
+            let mut arr = [0u8; 8];
+            arr.copy_from_slice(chunk);
+            let misses = name_char_misses(u64::from_le_bytes(arr), last_digit);
+            if misses != 0 {
+                self.pos = i + (misses.trailing_zeros() / 8) as usize;
+                return;
+            }
+            i += 8;
+        }
+        let rest = &self.input[i..];
+        self.pos = i + rest
+            .iter()
+            .position(|&c| CLASSES[c as usize] & class == 0)
+            .unwrap_or(rest.len());
+    }
+
+    /// Parses a double-quoted string at the cursor, unescaping it if needed.
+    #[inline(always)]
     fn quoted(&mut self, what: &str) -> Result<Cow<'a, str>, ParseError> {
         let open = self.pos;
-        self.pos += 1;
-        let start = self.pos;
+        let start = open + 1;
+        let mut i = start;
         let mut escaped = false;
         loop {
-            match self.input.get(self.pos) {
-                Some(&c) if CLASSES[c as usize] & QUOTED_STOP == 0 => self.pos += 1,
+            i = find_quoted_stop(self.input, i);
+            match self.input.get(i) {
                 Some(b'"') => break,
-                Some(b'\\') if !matches!(self.input.get(self.pos + 1), None | Some(b'\n')) => {
+                Some(b'\\') if !matches!(self.input.get(i + 1), None | Some(b'\n')) => {
                     escaped = true;
-                    self.pos += 2;
+                    i += 2;
                 }
                 _ => return Err(self.error_at(open, format!("unterminated {what}"))),
             }
         }
-        let raw = &self.text[start..self.pos];
-        self.pos += 1;
+        let raw = &self.text[start..i];
+        self.pos = i + 1;
         Ok(if escaped {
             Cow::Owned(unescape_owned(raw, true))
         } else {
             Cow::Borrowed(raw)
         })
     }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Flags (high bit of each byte) the bytes of `word` equal to `b`; only the lowest
+/// flag is reliable.
+#[inline]
+fn bytes_equal(word: u64, b: u8) -> u64 {
+    let x = word ^ (ONES * u64::from(b));
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Flags (high bit of each byte) the bytes of `word` that are not in
+/// `[a-zA-Z_0-9]` nor in `(b'9', last_digit]`; exact for every byte.
+#[inline]
+fn name_char_misses(word: u64, last_digit: u8) -> u64 {
+    let ascii = !word & HIGHS;
+    // Bytes are < 0x80 where it matters, so these sums never carry across bytes.
+    let low7 = word & !HIGHS;
+    let in_range = |x: u64, lo: u8, hi: u64| {
+        (x + ONES * u64::from(0x80 - lo)) & !(x + ONES * (0x7f - hi)) & HIGHS
+    };
+    // Folding case maps letters onto 'a'..='z'; '_' (0x5f) becomes 0x7f, as DEL
+    // does, so '_' is matched on the original byte instead.
+    let folded = low7 | (ONES * 0x20);
+    let letters = in_range(folded, b'a', u64::from(b'z'));
+    let digits = in_range(low7, b'0', u64::from(last_digit));
+    let underscores = eq_exact(low7, b'_');
+    !(ascii & (letters | digits | underscores)) & HIGHS
+}
+
+/// Flags (high bit of each byte) the bytes of a word of 7-bit bytes equal to `b`;
+/// exact for every byte.
+#[inline]
+fn eq_exact(low7: u64, b: u8) -> u64 {
+    let x = low7 ^ (ONES * u64::from(b));
+    // x's bytes are < 0x80: adding 0x7f sets the high bit iff the byte is non-zero.
+    !(x + ONES * 0x7f) & HIGHS
+}
+
+/// The offset of the first `"`, `\\` or `\n` at or after `from`, or the input length.
+///
+/// Looks at eight bytes at a time (SWAR): label values are often long paths or URLs.
+#[inline]
+fn find_quoted_stop(input: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(chunk) = input.get(i..i + 8) {
+        let mut arr = [0u8; 8];
+        arr.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(arr);
+        let hits = bytes_equal(word, b'"') | bytes_equal(word, b'\\') | bytes_equal(word, b'\n');
+        if hits != 0 {
+            // The lowest flagged byte is always a true match.
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = input.get(i) {
+        if CLASSES[c as usize] & QUOTED_STOP != 0 {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// The message for a number that did not parse.
@@ -372,5 +502,52 @@ fn number_error(e: NumError, what: &str, token: &[u8]) -> String {
     match e {
         NumError::Syntax => format!("invalid {what} \"{token}\""),
         NumError::Range => format!("{what} \"{token}\" out of range"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swar_name_scan_matches_table() {
+        for class in [NAME_CHAR, LABEL_CHAR] {
+            let last = if class == NAME_CHAR { b':' } else { b'9' };
+            for b in 0..=255u8 {
+                for pos in 0..8 {
+                    let mut word = *b"aZ_09:zA";
+                    if class == LABEL_CHAR {
+                        word[5] = b'x';
+                    }
+                    word[pos] = b;
+                    let misses = name_char_misses(u64::from_le_bytes(word), last);
+                    let want = word
+                        .iter()
+                        .position(|&c| CLASSES[c as usize] & class == 0)
+                        .map_or(0, |i| i as u32 * 8 + 7);
+                    let got = if misses == 0 {
+                        0
+                    } else {
+                        misses.trailing_zeros()
+                    };
+                    assert_eq!(got, want, "byte {b:#x} at {pos}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn swar_quoted_scan_matches_naive() {
+        let mut input = Vec::new();
+        for i in 0..600u32 {
+            input.push((i.wrapping_mul(2_654_435_761) >> 24) as u8);
+        }
+        for from in 0..input.len() {
+            let want = input[from..]
+                .iter()
+                .position(|&c| matches!(c, b'"' | b'\\' | b'\n'))
+                .map_or(input.len(), |i| from + i);
+            assert_eq!(find_quoted_stop(&input, from), want);
+        }
     }
 }

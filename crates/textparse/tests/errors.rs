@@ -22,9 +22,12 @@ fn om_err(input: &str) -> String {
 
 #[test]
 fn error_fields() {
-    let e: ParseError = Parser::new(b"a 1\nb 2\nup{job=\"x\", inst \"y\"} 1\n", Format::PrometheusText)
-        .find_map(Result::err)
-        .expect("an error");
+    let e: ParseError = Parser::new(
+        b"a 1\nb 2\nup{job=\"x\", inst \"y\"} 1\n",
+        Format::PrometheusText,
+    )
+    .find_map(Result::err)
+    .expect("an error");
     assert_eq!(e.line, 3);
     assert_eq!(e.column, 18);
     assert_eq!(e.message, "expected '=' after label name \"inst\"");
@@ -72,10 +75,7 @@ fn text_label_errors() {
         text_err("m{a=\"abc\\"),
         "line 1, column 5: unterminated label value"
     );
-    assert_eq!(
-        text_err("{\"\"} 1"),
-        "line 1, column 2: empty metric name"
-    );
+    assert_eq!(text_err("{\"\"} 1"), "line 1, column 2: empty metric name");
     assert_eq!(
         text_err("m{\"\"=\"v\"} 1"),
         "line 1, column 3: empty label name"
@@ -99,8 +99,14 @@ fn text_value_and_timestamp_errors() {
         text_err("m 1e400\n"),
         "line 1, column 3: value \"1e400\" out of range"
     );
-    assert_eq!(text_err("m 0x10\n"), "line 1, column 3: invalid value \"0x10\"");
-    assert_eq!(text_err("m -NaN\n"), "line 1, column 3: invalid value \"-NaN\"");
+    assert_eq!(
+        text_err("m 0x10\n"),
+        "line 1, column 3: invalid value \"0x10\""
+    );
+    assert_eq!(
+        text_err("m -NaN\n"),
+        "line 1, column 3: invalid value \"-NaN\""
+    );
     assert_eq!(
         text_err("m 1 1.5\n"),
         "line 1, column 5: invalid timestamp \"1.5\""
@@ -173,7 +179,11 @@ fn invalid_utf8() {
     // Lines before the bad one still parse.
     let entries: Vec<_> = Parser::new(b"a 1\nb 2\n\xc0", Format::PrometheusText).collect();
     assert_eq!(entries.len(), 3);
-    assert!(entries[..2].iter().all(|e| matches!(e, Ok(Entry::Sample(_)))));
+    assert!(
+        entries[..2]
+            .iter()
+            .all(|e| matches!(e, Ok(Entry::Sample(_))))
+    );
 }
 
 #[test]

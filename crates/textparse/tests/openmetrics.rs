@@ -21,7 +21,10 @@ fn samples(input: &str) -> Vec<SampleEntry<'_>> {
 }
 
 fn labels<'a>(pairs: &'a [(Cow<'_, str>, Cow<'_, str>)]) -> Vec<(&'a str, &'a str)> {
-    pairs.iter().map(|(n, v)| (n.as_ref(), v.as_ref())).collect()
+    pairs
+        .iter()
+        .map(|(n, v)| (n.as_ref(), v.as_ref()))
+        .collect()
 }
 
 #[test]
@@ -123,10 +126,7 @@ x NaN
     assert_eq!(labels(&ex.labels), [("trace_id", "KOO5S4vxi0o")]);
     assert_eq!(ex.value, 0.67);
     assert_eq!(ex.timestamp_ms, Some(1_520_879_602_500));
-    assert_eq!(
-        ex.to_labels().to_string(),
-        r#"{trace_id="KOO5S4vxi0o"}"#
-    );
+    assert_eq!(ex.to_labels().to_string(), r#"{trace_id="KOO5S4vxi0o"}"#);
 
     assert_eq!(
         labels(&all[10].labels),
@@ -147,7 +147,8 @@ fn eof_handling() {
 
 #[test]
 fn timestamps_are_seconds() {
-    let all = samples("a 1 0\nb 1 1.5\nc 1 -1.25\nd 1 1e3\ne 1 1520879607.7895\nf 1 0.0004\n# EOF\n");
+    let all =
+        samples("a 1 0\nb 1 1.5\nc 1 -1.25\nd 1 1e3\ne 1 1520879607.7895\nf 1 0.0004\n# EOF\n");
     let ts: Vec<Option<i64>> = all.iter().map(|s| s.timestamp_ms).collect();
     assert_eq!(
         ts,
@@ -223,4 +224,39 @@ fn metadata_then_samples_of_other_families() {
     // A family without samples, then a new family: both fine.
     let entries = parse("# TYPE a gauge\n# TYPE b counter\nb_total 1\nb_created 2\nc 3\n# EOF\n");
     assert_eq!(entries.len(), 6);
+}
+
+#[test]
+fn quoted_names() {
+    let input = "# TYPE \"my.counter\" counter\n# HELP \"my.counter\" Dotted.\n\
+                 {\"my.counter_total\",\"my.label\"=\"v\"} 1 # {\"trace.id\"=\"abc\"} 2\n# EOF\n";
+    let entries = parse(input);
+    assert_eq!(
+        entries[0],
+        Entry::Type {
+            family: "my.counter",
+            kind: MetricType::Counter
+        }
+    );
+    let Entry::Sample(s) = &entries[2] else {
+        panic!("expected a sample")
+    };
+    assert_eq!(s.name, "my.counter_total");
+    assert_eq!(labels(&s.labels), [("my.label", "v")]);
+    let ex = s.exemplar.as_ref().expect("exemplar");
+    assert_eq!(labels(&ex.labels), [("trace.id", "abc")]);
+    assert_eq!(
+        s.to_labels().to_string(),
+        r#"{__name__="my.counter_total", my.label="v"}"#
+    );
+}
+
+#[test]
+fn content_type_selects_openmetrics() {
+    let format = Format::from_content_type("application/openmetrics-text; version=1.0.0");
+    assert_eq!(format, Format::OpenMetrics);
+    assert_eq!(
+        Parser::new(b"# EOF\n", format).collect::<Vec<_>>(),
+        [Ok(Entry::Eof)]
+    );
 }

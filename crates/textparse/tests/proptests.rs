@@ -180,7 +180,11 @@ fn render(s: &Sample, sep: &str, exp: bool, om: bool) -> String {
         parts.push(quote(&s.name));
     }
     for (n, v) in &s.labels {
-        let n = if is_label_name(n) { n.clone() } else { quote(n) };
+        let n = if is_label_name(n) {
+            n.clone()
+        } else {
+            quote(n)
+        };
         parts.push(format!("{n}={}", quote(v)));
     }
     let mut line = String::new();

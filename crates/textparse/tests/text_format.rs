@@ -27,7 +27,10 @@ fn one(input: &str) -> SampleEntry<'_> {
 }
 
 fn labels<'a>(s: &'a SampleEntry<'_>) -> Vec<(&'a str, &'a str)> {
-    s.labels.iter().map(|(n, v)| (n.as_ref(), v.as_ref())).collect()
+    s.labels
+        .iter()
+        .map(|(n, v)| (n.as_ref(), v.as_ref()))
+        .collect()
 }
 
 #[test]
@@ -76,7 +79,10 @@ rpc_duration_seconds_count 2693
     let Entry::Sample(s) = &entries[2] else {
         panic!("expected a sample")
     };
-    assert_eq!(s.series, br#"http_requests_total{method="post",code="200"}"#);
+    assert_eq!(
+        s.series,
+        br#"http_requests_total{method="post",code="200"}"#
+    );
     assert_eq!(s.name, "http_requests_total");
     assert_eq!(labels(s), [("method", "post"), ("code", "200")]);
     assert_eq!(s.value, 1027.0);
@@ -154,10 +160,7 @@ fn quoted_utf8_names() {
     assert_eq!(labels(&s), [("my.label", "v"), ("quo\"te", "x")]);
     let s = one("{\"esc\\\\aped\"} 1\n");
     assert_eq!(s.name, "esc\\aped");
-    assert_eq!(
-        s.to_labels().to_string(),
-        r#"{__name__="esc\\aped"}"#
-    );
+    assert_eq!(s.to_labels().to_string(), r#"{__name__="esc\\aped"}"#);
 
     let entries = parse("# HELP \"my.metric\" Some help.\n# TYPE \"my.metric\" gauge\n");
     assert_eq!(
@@ -194,7 +197,10 @@ fn crlf_and_missing_final_newline() {
     let all = samples("# TYPE m gauge\r\nm 1\r\n\r\nm{a=\"b\"} 2 3\r\nm 4");
     assert_eq!(all.len(), 3);
     assert_eq!(all[0].value, 1.0);
-    assert_eq!((all[1].value, all[1].timestamp_ms, all[1].line), (2.0, Some(3), 4));
+    assert_eq!(
+        (all[1].value, all[1].timestamp_ms, all[1].line),
+        (2.0, Some(3), 4)
+    );
     assert_eq!((all[2].value, all[2].line), (4.0, 5));
     let entries = parse("# HELP m text\r\n# TYPE m gauge\r\n");
     assert_eq!(
@@ -283,16 +289,17 @@ fn to_labels_includes_name() {
 fn timestamps() {
     assert_eq!(one("m 1 0").timestamp_ms, Some(0));
     assert_eq!(one("m 1 -5").timestamp_ms, Some(-5));
-    assert_eq!(
-        one("m 1 9223372036854775807").timestamp_ms,
-        Some(i64::MAX)
-    );
+    assert_eq!(one("m 1 9223372036854775807").timestamp_ms, Some(i64::MAX));
 }
 
 #[test]
 fn no_exemplars_or_eof_entries_in_text_format() {
     // `# EOF` is an ordinary comment here.
-    assert!(parse("m 1\n# EOF\n").iter().all(|e| !matches!(e, Entry::Eof)));
+    assert!(
+        parse("m 1\n# EOF\n")
+            .iter()
+            .all(|e| !matches!(e, Entry::Eof))
+    );
 }
 
 #[test]

@@ -84,7 +84,6 @@ pub fn import_openmetrics(input: &[u8], out_dir: &Path, block_range: i64) -> Res
             w.finish(CompactionMeta {
                 level: 1,
                 sources: vec![ulid.clone()],
-                ..Default::default()
             })?;
             report.blocks.push(ulid);
         }

@@ -65,7 +65,6 @@ pub(crate) fn write_head_block(
     let meta = w.finish(CompactionMeta {
         level: 1,
         sources: vec![ulid.clone()],
-        ..Default::default()
     })?;
     Ok(Some(meta))
 }
@@ -111,10 +110,7 @@ pub(crate) fn merge_blocks(blocks: &[Arc<Block>], parent: &Path) -> Result<Block
             None => None,
         });
     }
-    loop {
-        let Some(min) = heads.iter().flatten().min().cloned() else {
-            break;
-        };
+    while let Some(min) = heads.iter().flatten().min().cloned() {
         let mut samples: Vec<Sample> = Vec::new();
         for (i, (b, ids, pos)) in cursors.iter_mut().enumerate() {
             if heads[i].as_ref() != Some(&min) {
@@ -163,9 +159,5 @@ pub(crate) fn merge_blocks(blocks: &[Arc<Block>], parent: &Path) -> Result<Block
         .collect();
     sources.sort();
     sources.dedup();
-    Ok(w.finish(CompactionMeta {
-        level,
-        sources,
-        ..Default::default()
-    })?)
+    Ok(w.finish(CompactionMeta { level, sources })?)
 }

@@ -1,4 +1,5 @@
 //! End-to-end tests of the TSDB through its public API and the storage traits.
+#![allow(clippy::unwrap_used, missing_docs)]
 
 use std::path::Path;
 use watchfire_model::{Labels, MatchOp, Matcher, STALE_NAN, Sample};
@@ -21,7 +22,7 @@ fn series(i: usize) -> Labels {
         ("instance", format!("host-{i}")),
         (
             "job",
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 "api".to_string()
             } else {
                 "db".to_string()

@@ -158,7 +158,14 @@ where
     };
 
     let previous_dir = previous.as_ref().map(|(p, _)| p.as_path());
-    if let Err(e) = write_tmp(&tmp_dir, previous_dir, wal_dir, segments, &mut keep, &mut stats) {
+    if let Err(e) = write_tmp(
+        &tmp_dir,
+        previous_dir,
+        wal_dir,
+        segments,
+        &mut keep,
+        &mut stats,
+    ) {
         // Best effort; the next `create` removes it anyway.
         let _ = fs::remove_dir_all(&tmp_dir);
         return Err(e);

@@ -13,10 +13,10 @@ pub enum Corruption {
         /// Length of the file.
         len: u64,
     },
-    /// The segment header does not carry the expected magic and version.
+    /// The segment header has the wrong magic, version or checksum.
     BadHeader {
         /// The header bytes found.
-        found: [u8; 8],
+        found: [u8; 20],
     },
     /// A record (frame header or payload) extends past the end of the file.
     TornRecord {
@@ -24,6 +24,15 @@ pub enum Corruption {
         needed: u64,
         /// Bytes left in the file from the record's start.
         available: u64,
+    },
+    /// The next segment's header records a different final length for this
+    /// segment than it has: the segment lost its tail or gained bytes after
+    /// it was completed.
+    LengthMismatch {
+        /// Length recorded in the next segment's header.
+        expected: u64,
+        /// Length of the valid data found.
+        found: u64,
     },
     /// The record's CRC32C does not match its contents.
     ChecksumMismatch {
@@ -44,6 +53,10 @@ impl fmt::Display for Corruption {
             Corruption::TornRecord { needed, available } => write!(
                 f,
                 "torn record: needs {needed} bytes, only {available} left in the file"
+            ),
+            Corruption::LengthMismatch { expected, found } => write!(
+                f,
+                "segment should be {expected} bytes long according to the next segment, found {found}"
             ),
             Corruption::ChecksumMismatch { stored, computed } => write!(
                 f,
@@ -75,8 +88,9 @@ pub enum WalError {
         path: PathBuf,
         /// Segment number.
         segment: u32,
-        /// Byte offset of the bad record (the end of the last good one),
-        /// or 0 for a bad header.
+        /// Byte offset of the bad record (the end of the last good one), 0
+        /// for a bad header, or for a length mismatch the smaller of the
+        /// expected and found lengths.
         offset: u64,
         /// What was wrong.
         kind: Corruption,

@@ -11,20 +11,55 @@ use crate::{Result, WalError};
 pub const MAGIC: [u8; 4] = *b"WFWL";
 /// Segment format version written by this crate.
 pub const VERSION: u8 = 1;
-/// Length of the segment header: magic, version, three reserved zero bytes.
-pub const SEGMENT_HEADER_LEN: u64 = 8;
+/// Length of the segment header: magic, version, three reserved zero bytes,
+/// the previous segment's length (`u64` LE) and a CRC32C of those 16 bytes.
+pub const SEGMENT_HEADER_LEN: u64 = 20;
 /// Length of a record's frame header: `len: u32 LE`, `crc: u32 LE`.
 pub const FRAME_HEADER_LEN: u64 = 8;
 
 /// Largest payload a record may carry.
 pub(crate) const MAX_RECORD_LEN: usize = u32::MAX as usize;
 
-/// The segment header this crate writes and accepts.
-pub(crate) fn segment_header() -> [u8; 8] {
-    let mut h = [0u8; 8];
+/// Size of the header as an array length.
+pub(crate) const HEADER_BYTES: usize = SEGMENT_HEADER_LEN as usize;
+
+/// Encodes a segment header. `prev_len` is the final length of the previous
+/// segment (`n - 1`), or 0 when there is none.
+pub(crate) fn encode_header(prev_len: u64) -> [u8; HEADER_BYTES] {
+    let mut h = [0u8; HEADER_BYTES];
     h[..4].copy_from_slice(&MAGIC);
     h[4] = VERSION;
+    h[8..16].copy_from_slice(&prev_len.to_le_bytes());
+    let crc = crc32c::crc32c(&h[..16]);
+    h[16..].copy_from_slice(&crc.to_le_bytes());
     h
+}
+
+/// Decodes a segment header, returning the previous segment's length, or
+/// `None` if the header is not valid.
+pub(crate) fn decode_header(h: &[u8; HEADER_BYTES]) -> Option<u64> {
+    let crc = u32::from_le_bytes([h[16], h[17], h[18], h[19]]);
+    if h[..4] != MAGIC || h[4] != VERSION || h[5..8] != [0, 0, 0] || crc32c::crc32c(&h[..16]) != crc
+    {
+        return None;
+    }
+    let mut prev = [0u8; 8];
+    prev.copy_from_slice(&h[8..16]);
+    Some(u64::from_le_bytes(prev))
+}
+
+/// Reads and decodes the header of segment `n`: `Ok(None)` when the file is
+/// too short or the header invalid.
+pub(crate) fn read_header(dir: &Path, n: u32) -> Result<Option<u64>> {
+    use std::io::Read;
+    let path = segment_path(dir, n);
+    let mut f = File::open(&path).map_err(|e| WalError::io("open", &path, e))?;
+    let mut h = [0u8; HEADER_BYTES];
+    match f.read_exact(&mut h) {
+        Ok(()) => Ok(decode_header(&h)),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(WalError::io("read", &path, e)),
+    }
 }
 
 /// CRC32C over the little-endian length bytes followed by the payload.

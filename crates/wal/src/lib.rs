@@ -10,12 +10,16 @@
 //! A WAL directory contains segment files named by their number as eight
 //! zero-padded decimal digits (`00000000`, `00000001`, ...), plus optional
 //! checkpoint directories (`checkpoint.00000042`, see [`checkpoint`]). Each
-//! segment starts with an 8-byte header (magic `WFWL`, a version byte, three
-//! reserved zero bytes) followed by records framed as
+//! segment starts with a 20-byte header (magic `WFWL`, a version byte, three
+//! reserved zero bytes, the final length of the previous segment, and a
+//! CRC32C of the header) followed by records framed as
 //! `len: u32 LE | crc: u32 LE | payload`, where `crc` is CRC32C over the four
 //! length bytes followed by the payload. Covering the length means a
-//! zero-filled tail never parses as a valid (empty) record. The exact format
-//! is specified in `docs/format/wal.md`.
+//! zero-filled tail never parses as a valid (empty) record; recording the
+//! previous segment's length lets a segment that lost whole records at its
+//! end (a truncation exactly on a record boundary, e.g. from copying a live
+//! WAL) be told apart from one that simply ended there. The exact format is
+//! specified in `docs/format/wal.md`.
 //!
 //! A record never spans segments: when a record does not fit in what is left
 //! of the current segment (default 128 MiB, see [`WalOptions`]), a new segment
@@ -36,16 +40,24 @@
 //! # Repair policy
 //!
 //! [`Wal::open`] scans every segment (or only the last one, see
-//! [`WalOptions::scan_all_segments`]). At the first torn or corrupt record,
-//! bad segment header, or gap in the segment numbering it:
+//! [`WalOptions::scan_all_segments`]; the length cross-check between
+//! consecutive segments is cheap and always covers all of them). At the
+//! first torn or corrupt record, bad segment header, length mismatch, or gap
+//! in the segment numbering it:
 //!
 //! 1. deletes every later segment (highest first, so a crash part-way leaves
 //!    a state the next open repairs the same way),
 //! 2. truncates the damaged segment at the end of its last good record (a
-//!    segment with a damaged header is reset to an empty segment),
+//!    segment whose header is bad is deleted as well),
 //! 3. logs a `tracing::warn!` naming the segment, byte offset and the number
 //!    of bytes and records dropped, and returns the same facts in a
 //!    [`RepairReport`].
+//!
+//! Everything after the first damage is dropped, even intact later
+//! segments: replaying records after a hole could resurrect samples whose
+//! series definitions were lost, and a log with a hole is not a log.
+//! [`WalReader`] detects the same damage during a replay, and [`repair()`]
+//! applies the same policy at a position the reader reported.
 //!
 //! Bad data never makes `open` fail or panic; only genuine I/O errors
 //! (permission denied, disk failure, ...) are returned. Writing always resumes
@@ -81,9 +93,7 @@ pub use format::{
 };
 pub use reader::WalReader;
 pub use repair::{Repair, RepairCause, RepairReport, repair};
-pub use writer::{
-    DEFAULT_SEGMENT_SIZE, Position, SyncPolicy, Wal, WalOptions, WalStats,
-};
+pub use writer::{DEFAULT_SEGMENT_SIZE, Position, SyncPolicy, Wal, WalOptions, WalStats};
 
 /// Convenience alias for results of this crate.
 pub type Result<T, E = WalError> = std::result::Result<T, E>;

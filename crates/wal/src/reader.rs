@@ -5,7 +5,8 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::format::{
-    FRAME_HEADER_LEN, SEGMENT_HEADER_LEN, list_segments, record_crc, segment_header, segment_path,
+    FRAME_HEADER_LEN, HEADER_BYTES, SEGMENT_HEADER_LEN, decode_header, list_segments, record_crc,
+    segment_path,
 };
 use crate::{Corruption, Position, Result, WalError};
 
@@ -18,8 +19,11 @@ pub(crate) struct SegmentReader {
     reader: BufReader<File>,
     /// Offset of the next record.
     offset: u64,
-    /// File length when opened; records past it are not read.
+    /// File length when opened (or last refreshed); records past it are
+    /// not read.
     len: u64,
+    /// Previous segment's length as recorded in the header (0: unknown).
+    prev_len: u64,
 }
 
 impl SegmentReader {
@@ -37,17 +41,36 @@ impl SegmentReader {
             reader: BufReader::with_capacity(READ_BUFFER, file),
             offset: 0,
             len,
+            prev_len: 0,
         };
         if len < SEGMENT_HEADER_LEN {
             return Err(r.corrupt(Corruption::ShortHeader { len }));
         }
-        let mut header = [0u8; 8];
+        let mut header = [0u8; HEADER_BYTES];
         r.read_exact(&mut header, "read")?;
-        if header != segment_header() {
-            return Err(r.corrupt(Corruption::BadHeader { found: header }));
-        }
+        r.prev_len = decode_header(&header)
+            .ok_or_else(|| r.corrupt(Corruption::BadHeader { found: header }))?;
         r.offset = SEGMENT_HEADER_LEN;
         Ok(r)
+    }
+
+    /// The previous segment's final length recorded in this segment's
+    /// header, or 0 if it was not known when this segment was created.
+    pub(crate) fn prev_len(&self) -> u64 {
+        self.prev_len
+    }
+
+    /// Re-reads the file length; returns true if the file has grown.
+    fn refresh_len(&mut self) -> Result<bool> {
+        let len = self
+            .reader
+            .get_ref()
+            .metadata()
+            .map_err(|e| WalError::io("stat", &self.path, e))?
+            .len();
+        let grew = len > self.len;
+        self.len = self.len.max(len);
+        Ok(grew)
     }
 
     /// Offset just past the last record read (or the header).
@@ -56,10 +79,14 @@ impl SegmentReader {
     }
 
     fn corrupt(&self, kind: Corruption) -> WalError {
+        self.corrupt_at(self.offset, kind)
+    }
+
+    pub(crate) fn corrupt_at(&self, offset: u64, kind: Corruption) -> WalError {
         WalError::Corrupt {
             path: self.path.clone(),
             segment: self.segment,
-            offset: self.offset,
+            offset,
             kind,
         }
     }
@@ -193,41 +220,60 @@ impl WalReader {
 
     fn advance(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
         while self.live {
-            if self.current.is_none() {
-                let n = self.next;
-                let path = segment_path(&self.dir, n);
-                match SegmentReader::open(path, n) {
-                    Ok(r) => self.current = Some(r),
-                    Err(WalError::Io { source, .. })
-                        if source.kind() == io::ErrorKind::NotFound =>
-                    {
-                        return Err(WalError::MissingSegment {
-                            dir: self.dir.clone(),
-                            segment: n,
-                        });
-                    }
-                    Err(e) => return Err(e),
+            let seg = match self.current.as_mut() {
+                Some(seg) => seg,
+                None => {
+                    let seg = open_segment(&self.dir, self.next)?;
+                    self.position = Position {
+                        segment: self.next,
+                        offset: SEGMENT_HEADER_LEN,
+                    };
+                    self.current.insert(seg)
                 }
-                self.position = Position {
-                    segment: n,
-                    offset: SEGMENT_HEADER_LEN,
-                };
-            }
-            let Some(seg) = self.current.as_mut() else {
-                continue;
             };
             if seg.next_into(buf)? {
                 self.position.offset = seg.offset();
                 return Ok(true);
             }
-            self.current = None;
             if self.next >= self.last {
                 self.live = false;
-            } else {
-                self.next += 1;
+                break;
             }
+            // Cross-check this segment's length against the next header.
+            let following = open_segment(&self.dir, self.next + 1)?;
+            let expected = following.prev_len();
+            let found = seg.offset();
+            if expected != 0 && expected != found {
+                if expected > found && seg.refresh_len()? {
+                    // Still being written when we reached it: read on.
+                    continue;
+                }
+                return Err(seg.corrupt_at(
+                    expected.min(found),
+                    Corruption::LengthMismatch { expected, found },
+                ));
+            }
+            self.next += 1;
+            self.position = Position {
+                segment: self.next,
+                offset: SEGMENT_HEADER_LEN,
+            };
+            self.current = Some(following);
         }
         Ok(false)
+    }
+}
+
+/// Opens segment `n` of `dir`, reporting a missing file as such.
+fn open_segment(dir: &Path, n: u32) -> Result<SegmentReader> {
+    match SegmentReader::open(segment_path(dir, n), n) {
+        Err(WalError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            Err(WalError::MissingSegment {
+                dir: dir.to_path_buf(),
+                segment: n,
+            })
+        }
+        r => r,
     }
 }
 

@@ -2,10 +2,10 @@
 
 use std::fmt;
 use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
-use crate::format::{SEGMENT_HEADER_LEN, list_segments, segment_header, segment_path, sync_dir};
+use crate::format::{SEGMENT_HEADER_LEN, list_segments, read_header, segment_path, sync_dir};
 use crate::reader::SegmentReader;
 use crate::{Corruption, Result, WalError};
 
@@ -37,10 +37,11 @@ impl fmt::Display for RepairCause {
 /// What a repair did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repair {
-    /// The segment that was truncated (the last one remaining).
+    /// The damaged segment. It was truncated and is now the last one, or,
+    /// when the damage was in its header, deleted.
     pub segment: u32,
     /// The length it was truncated to: the end of its last good record, or
-    /// 0 when its header was bad (it was then reset to an empty segment).
+    /// 0 when its header was bad (it was then deleted).
     pub offset: u64,
     /// Why.
     pub cause: RepairCause,
@@ -50,7 +51,8 @@ pub struct Repair {
     /// counted, so after corruption this is a lower bound (it counts the
     /// records of deleted later segments).
     pub records_dropped: u64,
-    /// Segments deleted because they came after the damage.
+    /// Segments deleted: those after the damage, plus the damaged one
+    /// itself if its header was bad. Ascending.
     pub deleted_segments: Vec<u32>,
 }
 
@@ -125,7 +127,13 @@ fn scan_segment(dir: &Path, n: u32, limit: u64) -> Result<Scan> {
 }
 
 /// Checks the segments of `dir` and repairs the first damage found.
-/// Returns the report and the number of the last segment remaining.
+/// Returns the report and the number the next new segment should get
+/// (`None` when there were no segments).
+///
+/// Besides scanning records, each segment's length is checked against the
+/// length the next segment's header recorded when it was created; that
+/// check is cheap (a stat and a header read), so it covers every segment
+/// even when only the last one is scanned.
 pub(crate) fn check_dir(dir: &Path, scan_all: bool) -> Result<(RepairReport, Option<u32>)> {
     let segs = list_segments(dir)?;
     let mut report = RepairReport::default();
@@ -137,21 +145,56 @@ pub(crate) fn check_dir(dir: &Path, scan_all: bool) -> Result<(RepairReport, Opt
         .windows(2)
         .position(|w| w[1] != w[0].wrapping_add(1))
         .map_or(segs.len(), |i| i + 1);
-    let start = if scan_all { 0 } else { contiguous - 1 };
+    let kept = &segs[..contiguous];
     let mut last_end = 0;
-    for &n in &segs[start..contiguous] {
-        let scan = scan_segment(dir, n, u64::MAX)?;
+    for (i, &n) in kept.iter().enumerate() {
+        // The final length the next segment says this one has (0: unknown;
+        // a bad next header is dealt with when that segment is checked).
+        let claimed = match kept.get(i + 1) {
+            Some(&next) => read_header(dir, next)?.filter(|&c| c != 0),
+            None => None,
+        };
+        let mismatch = match claimed {
+            Some(c) => segment_len(dir, n)? != c,
+            None => false,
+        };
+        if !(scan_all || mismatch || i + 1 == kept.len()) {
+            continue;
+        }
+        let scan = scan_segment(dir, n, claimed.unwrap_or(u64::MAX))?;
         report.segments_scanned += 1;
         report.records_scanned += scan.records;
-        if let Some(kind) = scan.corruption {
-            let rep = repair_at(dir, &segs, n, scan.valid_end, 0, RepairCause::Corrupt(kind))?;
+        let cause = match (scan.corruption, claimed) {
+            (Some(kind), _) => Some(RepairCause::Corrupt(kind)),
+            (None, Some(c)) if c != scan.valid_end || scan.records_after_limit > 0 => {
+                Some(RepairCause::Corrupt(Corruption::LengthMismatch {
+                    expected: c,
+                    found: segment_len(dir, n)?,
+                }))
+            }
+            _ => None,
+        };
+        if let Some(cause) = cause {
+            let rep = repair_at(
+                dir,
+                &segs,
+                n,
+                scan.valid_end,
+                scan.records_after_limit,
+                cause,
+            )?;
+            let next = if rep.offset == 0 {
+                n
+            } else {
+                n.saturating_add(1)
+            };
             report.repair = Some(rep);
-            return Ok((report, Some(n)));
+            return Ok((report, Some(next)));
         }
         last_end = scan.valid_end;
     }
+    let n = kept.last().copied().unwrap_or(last);
     if contiguous < segs.len() {
-        let n = segs[contiguous - 1];
         let missing = n.wrapping_add(1);
         let rep = repair_at(
             dir,
@@ -162,9 +205,16 @@ pub(crate) fn check_dir(dir: &Path, scan_all: bool) -> Result<(RepairReport, Opt
             RepairCause::MissingSegment(missing),
         )?;
         report.repair = Some(rep);
-        return Ok((report, Some(n)));
+        return Ok((report, Some(missing)));
     }
-    Ok((report, Some(last)))
+    Ok((report, Some(last.saturating_add(1))))
+}
+
+fn segment_len(dir: &Path, n: u32) -> Result<u64> {
+    let path = segment_path(dir, n);
+    fs::metadata(&path)
+        .map(|m| m.len())
+        .map_err(|e| WalError::io("stat", path, e))
 }
 
 /// Truncates segment `segment` of `dir` at the last record boundary at or
@@ -245,29 +295,25 @@ fn repair_at(
     }
 
     let path = segment_path(dir, segment);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .map_err(|e| WalError::io("open", &path, e))?;
-    let len = file
-        .metadata()
-        .map_err(|e| WalError::io("stat", &path, e))?
-        .len();
+    let len = segment_len(dir, segment)?;
     if offset < SEGMENT_HEADER_LEN {
+        // Nothing usable: remove the segment itself.
         rep.offset = 0;
         rep.bytes_dropped += len;
-        file.set_len(0)
-            .map_err(|e| WalError::io("truncate", &path, e))?;
-        // A fresh handle's cursor is at 0, so this rewrites the header.
-        file.write_all(&segment_header())
-            .map_err(|e| WalError::io("write", &path, e))?;
+        fs::remove_file(&path).map_err(|e| WalError::io("remove", &path, e))?;
+        rep.deleted_segments.insert(0, segment);
+        sync_dir(dir)?;
     } else if offset < len {
         rep.bytes_dropped += len - offset;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(|e| WalError::io("open", &path, e))?;
         file.set_len(offset)
             .map_err(|e| WalError::io("truncate", &path, e))?;
+        file.sync_all()
+            .map_err(|e| WalError::io("fsync", &path, e))?;
     }
-    file.sync_all()
-        .map_err(|e| WalError::io("fsync", &path, e))?;
 
     tracing::warn!(
         dir = %dir.display(),
@@ -277,8 +323,9 @@ fn repair_at(
         records_dropped = rep.records_dropped,
         deleted_segments = ?rep.deleted_segments,
         cause = %rep.cause,
-        "WAL damaged: truncated segment {segment:08} at byte {} and deleted {} later segment(s), \
-         dropping {} bytes and at least {} records",
+        "WAL damaged in segment {segment:08} at byte {}: kept {} bytes of it, deleted {} \
+         segment(s), dropping {} bytes and at least {} records",
+        rep.offset,
         rep.offset,
         rep.deleted_segments.len(),
         rep.bytes_dropped,

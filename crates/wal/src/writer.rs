@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::format::{
-    MAX_RECORD_LEN, SEGMENT_HEADER_LEN, encode_record, framed_len, list_segments, segment_header,
+    MAX_RECORD_LEN, SEGMENT_HEADER_LEN, encode_header, encode_record, framed_len, list_segments,
     segment_path, sync_dir,
 };
 use crate::{RepairReport, Result, WalError, checkpoint, repair};
@@ -141,15 +141,24 @@ impl Wal {
                 sync_dir(parent)?;
             }
         }
-        let (report, last) = repair::check_dir(&dir, options.scan_all_segments)?;
-        let mut next = match last {
-            Some(l) => l.checked_add(1).ok_or_else(|| exhausted(&dir))?,
+        let (report, next) = repair::check_dir(&dir, options.scan_all_segments)?;
+        let mut next = next.unwrap_or(0);
+        if let Some((_, c)) = checkpoint::last(&dir)? {
+            next = next.max(c.saturating_add(1));
+        }
+        if next == u32::MAX {
+            return Err(exhausted(&dir));
+        }
+        // Record the final length of the segment before, if it exists.
+        let prev_len = match next.checked_sub(1) {
+            Some(p) => match fs::metadata(segment_path(&dir, p)) {
+                Ok(m) => m.len(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => 0,
+                Err(e) => return Err(WalError::io("stat", segment_path(&dir, p), e)),
+            },
             None => 0,
         };
-        if let Some((_, c)) = checkpoint::last(&dir)? {
-            next = next.max(c.checked_add(1).ok_or_else(|| exhausted(&dir))?);
-        }
-        let file = create_segment(&dir, next)?;
+        let file = create_segment(&dir, next, prev_len)?;
         let now = Instant::now();
         let wal = Wal {
             dir,
@@ -196,8 +205,7 @@ impl Wal {
         let mut pending = 0u64;
         for rec in records {
             let used = self.offset + self.buf.len() as u64;
-            if used > SEGMENT_HEADER_LEN
-                && used + framed_len(rec.len()) > self.options.segment_size
+            if used > SEGMENT_HEADER_LEN && used + framed_len(rec.len()) > self.options.segment_size
             {
                 self.flush(pending)?;
                 pending = 0;
@@ -222,11 +230,14 @@ impl Wal {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let path = segment_path(&self.dir, self.segment);
         if let Err(e) = self.file.write_all(&self.buf) {
             self.buf.clear();
             self.roll_back();
-            return Err(WalError::io("write", path, e));
+            return Err(WalError::io(
+                "write",
+                segment_path(&self.dir, self.segment),
+                e,
+            ));
         }
         self.offset += self.buf.len() as u64;
         self.stats.records += records;
@@ -301,7 +312,7 @@ impl Wal {
             .segment
             .checked_add(1)
             .ok_or_else(|| exhausted(&self.dir))?;
-        self.file = create_segment(&self.dir, next)?;
+        self.file = create_segment(&self.dir, next, self.offset)?;
         self.stats.fsyncs += 2;
         self.stats.segments_created += 1;
         self.segment = next;
@@ -404,14 +415,15 @@ fn exhausted(dir: &Path) -> WalError {
 }
 
 /// Creates segment `n` with its header, fsyncing the file and the directory.
-pub(crate) fn create_segment(dir: &Path, n: u32) -> Result<File> {
+/// `prev_len` is the final length of segment `n - 1` (0 if none).
+pub(crate) fn create_segment(dir: &Path, n: u32, prev_len: u64) -> Result<File> {
     let path = segment_path(dir, n);
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&path)
         .map_err(|e| WalError::io("create", &path, e))?;
-    file.write_all(&segment_header())
+    file.write_all(&encode_header(prev_len))
         .map_err(|e| WalError::io("write", &path, e))?;
     file.sync_all()
         .map_err(|e| WalError::io("fsync", &path, e))?;

@@ -31,12 +31,15 @@ fn keep_even_uppercased(r: &[u8]) -> Option<Vec<u8>> {
         .strip_prefix("rec-")?
         .parse()
         .ok()?;
-    (n % 2 == 0).then(|| r.to_ascii_uppercase())
+    n.is_multiple_of(2).then(|| r.to_ascii_uppercase())
 }
 
 fn log_range(wal: &mut Wal, range: std::ops::Range<usize>) {
     for chunk in range.collect::<Vec<_>>().chunks(7) {
-        let recs: Vec<Vec<u8>> = chunk.iter().map(|i| format!("rec-{i}").into_bytes()).collect();
+        let recs: Vec<Vec<u8>> = chunk
+            .iter()
+            .map(|i| format!("rec-{i}").into_bytes())
+            .collect();
         let refs: Vec<&[u8]> = recs.iter().map(Vec::as_slice).collect();
         wal.log(&refs).unwrap();
     }
@@ -64,11 +67,14 @@ fn checkpoint_keeps_exactly_what_the_filter_returns() {
     assert_eq!((path.clone(), n), (stats.dir.clone(), upto));
 
     let expected_cp: Vec<Vec<u8>> = (0..100)
-        .filter(|i| i % 2 == 0)
+        .filter(|i: &usize| i.is_multiple_of(2))
         .map(|i| format!("REC-{i}").into_bytes())
         .collect();
     assert_eq!(read_all(&path), expected_cp);
-    assert_eq!(stats.bytes_kept, expected_cp.iter().map(|r| r.len() as u64).sum::<u64>());
+    assert_eq!(
+        stats.bytes_kept,
+        expected_cp.iter().map(|r| r.len() as u64).sum::<u64>()
+    );
 
     // The segments are still there until truncate_before.
     assert_eq!(segments(dir).unwrap().unwrap().0, 0);
@@ -126,7 +132,7 @@ fn second_checkpoint_folds_in_the_first_and_deletes_it() {
 
     wal.truncate_before(second_upto + 1).unwrap();
     let mut expected: Vec<Vec<u8>> = (0..120)
-        .filter(|i| i % 2 == 0)
+        .filter(|i: &usize| i.is_multiple_of(2))
         .map(|i| format!("REC-{i}").into_bytes())
         .collect();
     expected.extend((120..125).map(|i| format!("rec-{i}").into_bytes()));

@@ -41,7 +41,12 @@ fn torn_tail_is_cut_at_the_last_good_record() {
         let seg = segment_path(tmp.path(), last.segment);
         let len = file_len(&seg);
         assert_eq!(len, last.offset + last_len);
-        OpenOptions::new().write(true).open(&seg).unwrap().set_len(len - cut).unwrap();
+        OpenOptions::new()
+            .write(true)
+            .open(&seg)
+            .unwrap()
+            .set_len(len - cut)
+            .unwrap();
 
         let (mut wal, report) = Wal::open(tmp.path(), opts(1024)).unwrap();
         if cut == last_len {
@@ -96,7 +101,10 @@ fn flipped_byte_in_a_middle_segment_drops_the_rest() {
         .unwrap();
     assert_eq!(err.corrupt_position(), Some((2, target.offset)));
     let msg = err.to_string();
-    assert!(msg.contains("00000002") && msg.contains(&target.offset.to_string()), "{msg}");
+    assert!(
+        msg.contains("00000002") && msg.contains(&target.offset.to_string()),
+        "{msg}"
+    );
 
     let later_records = pos.iter().filter(|p| p.segment > 2).count() as u64;
     let later_bytes: u64 = (3..=last_seg)
@@ -106,7 +114,10 @@ fn flipped_byte_in_a_middle_segment_drops_the_rest() {
     let r = report.repair.as_ref().unwrap();
     assert_eq!(r.segment, 2);
     assert_eq!(r.offset, target.offset);
-    assert!(matches!(r.cause, RepairCause::Corrupt(Corruption::ChecksumMismatch { .. })));
+    assert!(matches!(
+        r.cause,
+        RepairCause::Corrupt(Corruption::ChecksumMismatch { .. })
+    ));
     assert_eq!(r.deleted_segments, (3..=last_seg).collect::<Vec<_>>());
     assert_eq!(r.records_dropped, later_records);
     assert_eq!(r.bytes_dropped, later_bytes + original_len - target.offset);
@@ -143,16 +154,21 @@ fn zero_filled_tail_is_dropped() {
 }
 
 #[test]
-fn zero_filled_last_segment_is_reset_to_empty() {
+fn zero_filled_last_segment_is_deleted() {
     let tmp = tempfile::tempdir().unwrap();
     let (records, _) = populate(tmp.path(), 10, 1 << 20);
     std::fs::write(segment_path(tmp.path(), 1), vec![0u8; 100]).unwrap();
     let (wal, report) = Wal::open(tmp.path(), opts(1 << 20)).unwrap();
     let r = report.repair.unwrap();
     assert_eq!((r.segment, r.offset, r.bytes_dropped), (1, 0, 100));
-    assert!(matches!(r.cause, RepairCause::Corrupt(Corruption::BadHeader { .. })));
+    assert_eq!(r.deleted_segments, vec![1]);
+    assert!(matches!(
+        r.cause,
+        RepairCause::Corrupt(Corruption::BadHeader { .. })
+    ));
+    // The new segment takes the deleted one's number.
+    assert_eq!(wal.current_segment(), 1);
     assert_eq!(file_len(&segment_path(tmp.path(), 1)), SEGMENT_HEADER_LEN);
-    assert_eq!(wal.current_segment(), 2);
     drop(wal);
     assert_eq!(read_all(tmp.path()), records);
 }
@@ -167,7 +183,10 @@ fn empty_and_short_segment_files_are_repaired() {
         let (wal, report) = Wal::open(tmp.path(), opts(1 << 20)).unwrap();
         let r = report.repair.unwrap();
         assert_eq!((r.segment, r.offset), (1, 0), "len {len}");
-        assert!(matches!(r.cause, RepairCause::Corrupt(Corruption::ShortHeader { .. })));
+        assert!(matches!(
+            r.cause,
+            RepairCause::Corrupt(Corruption::ShortHeader { .. })
+        ));
         drop(wal);
         assert_eq!(read_all(tmp.path()), records);
         let (_, again) = Wal::open(tmp.path(), opts(1 << 20)).unwrap();
@@ -182,7 +201,8 @@ fn huge_garbage_length_is_a_torn_record() {
     let seg = segment_path(tmp.path(), 0);
     let good = file_len(&seg);
     let mut f = OpenOptions::new().append(true).open(&seg).unwrap();
-    f.write_all(&[0xff, 0xff, 0xff, 0xfe, 1, 2, 3, 4, 5, 6]).unwrap();
+    f.write_all(&[0xff, 0xff, 0xff, 0xfe, 1, 2, 3, 4, 5, 6])
+        .unwrap();
     drop(f);
     let err = WalReader::open_dir(tmp.path())
         .unwrap()
@@ -280,4 +300,90 @@ fn damage_in_many_places_keeps_the_prefix_before_the_first() {
     assert_eq!((r.segment, r.offset), (4, 0));
     let kept = pos.iter().filter(|p| p.segment < 4).count();
     assert_eq!(read_all(tmp.path()), records[..kept].to_vec());
+}
+
+#[test]
+fn middle_segment_cut_at_a_record_boundary_is_detected() {
+    for scan_all in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (records, pos) = populate(tmp.path(), 200, 1024);
+        assert!(pos.last().unwrap().segment >= 4);
+        // Drop the last two records of segment 2 cleanly, as a copy of a
+        // live directory taken at the wrong moment would.
+        let in_two: Vec<usize> = (0..pos.len()).filter(|&i| pos[i].segment == 2).collect();
+        let cut_idx = in_two[in_two.len() - 2];
+        let cut = pos[cut_idx].offset;
+        let path = segment_path(tmp.path(), 2);
+        let full = file_len(&path);
+        OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut)
+            .unwrap();
+
+        // A replay notices without any repair.
+        let err = WalReader::open_dir(tmp.path())
+            .unwrap()
+            .find_map(Result::err)
+            .unwrap();
+        assert!(
+            matches!(
+                err,
+                WalError::Corrupt { segment: 2, kind: Corruption::LengthMismatch { expected, found }, .. }
+                    if expected == full && found == cut
+            ),
+            "{err}"
+        );
+
+        let options = opts(1024).with_scan_all_segments(scan_all);
+        let (wal, report) = Wal::open(tmp.path(), options).unwrap();
+        let r = report.repair.unwrap();
+        assert_eq!((r.segment, r.offset), (2, cut), "scan_all {scan_all}");
+        assert!(matches!(
+            r.cause,
+            RepairCause::Corrupt(Corruption::LengthMismatch { .. })
+        ));
+        assert_eq!(wal.current_segment(), 3);
+        drop(wal);
+        assert_eq!(read_all(tmp.path()), records[..cut_idx].to_vec());
+    }
+}
+
+#[test]
+fn extra_valid_data_after_a_completed_segment_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (records, pos) = populate(tmp.path(), 100, 512);
+    // Append a well-formed record to segment 0 after segment 1 exists.
+    let seg0 = segment_path(tmp.path(), 0);
+    let original = file_len(&seg0);
+    let s0 = std::fs::read(&seg0).unwrap();
+    let first_record = &s0[SEGMENT_HEADER_LEN as usize..pos[1].offset as usize];
+    let mut f = OpenOptions::new().append(true).open(&seg0).unwrap();
+    f.write_all(first_record).unwrap();
+    drop(f);
+    let (_, report) = Wal::open(tmp.path(), opts(512)).unwrap();
+    let r = report.repair.unwrap();
+    assert_eq!((r.segment, r.offset), (0, original));
+    let kept = pos.iter().filter(|p| p.segment == 0).count();
+    assert_eq!(read_all(tmp.path()), records[..kept].to_vec());
+}
+
+#[test]
+fn reader_follows_a_segment_that_grew_after_it_was_reached() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(tmp.path(), opts(1 << 20)).unwrap();
+    wal.log(&[b"one"]).unwrap();
+    let mut reader = WalReader::new(tmp.path(), 0, 1);
+    let mut buf = Vec::new();
+    assert!(reader.next_record(&mut buf).unwrap());
+    // More data and a rotation after the reader sized segment 0.
+    wal.log(&[b"two"]).unwrap();
+    wal.next_segment().unwrap();
+    wal.log(&[b"three"]).unwrap();
+    let mut rest = Vec::new();
+    while reader.next_record(&mut buf).unwrap() {
+        rest.push(buf.clone());
+    }
+    assert_eq!(rest, vec![b"two".to_vec(), b"three".to_vec()]);
 }

@@ -24,7 +24,10 @@ fn round_trip_many_records_across_segments() {
     }
     let stats = wal.stats();
     assert_eq!(stats.records, 5000);
-    let framed: u64 = records.iter().map(|r| FRAME_HEADER_LEN + r.len() as u64).sum();
+    let framed: u64 = records
+        .iter()
+        .map(|r| FRAME_HEADER_LEN + r.len() as u64)
+        .sum();
     assert_eq!(stats.bytes, framed);
     let last = wal.current_segment();
     assert!(last >= 10, "expected many segments, got {}", last + 1);
@@ -33,7 +36,10 @@ fn round_trip_many_records_across_segments() {
 
     assert_eq!(segments(tmp.path()).unwrap(), Some((0, last)));
     for f in segment_files(tmp.path()) {
-        assert!(std::fs::metadata(&f).unwrap().len() <= 4096, "{f:?} too big");
+        assert!(
+            std::fs::metadata(&f).unwrap().len() <= 4096,
+            "{f:?} too big"
+        );
     }
     assert_eq!(read_all(tmp.path()), records);
 
@@ -60,7 +66,10 @@ fn reopen_resumes_in_a_new_segment() {
     assert_eq!(wal.current_segment(), 1);
     wal.log(&[b"c"]).unwrap();
     wal.close().unwrap();
-    assert_eq!(read_all(tmp.path()), vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    assert_eq!(
+        read_all(tmp.path()),
+        vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+    );
 }
 
 #[test]
@@ -128,7 +137,13 @@ fn sync_policy_manual_and_explicit_sync() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut wal, _) = Wal::open(tmp.path(), opts(1 << 20)).unwrap();
     let start = wal.position();
-    assert_eq!(start, Position { segment: 0, offset: SEGMENT_HEADER_LEN });
+    assert_eq!(
+        start,
+        Position {
+            segment: 0,
+            offset: SEGMENT_HEADER_LEN
+        }
+    );
     assert_eq!(wal.last_synced(), start);
     let base = wal.stats().fsyncs;
     wal.log(&[b"hello"]).unwrap();
@@ -172,7 +187,13 @@ fn rotation_syncs_the_finished_segment() {
     let n = wal.next_segment().unwrap();
     assert_eq!(n, 1);
     assert_eq!(wal.current_segment(), 1);
-    assert_eq!(wal.last_synced(), Position { segment: 1, offset: SEGMENT_HEADER_LEN });
+    assert_eq!(
+        wal.last_synced(),
+        Position {
+            segment: 1,
+            offset: SEGMENT_HEADER_LEN
+        }
+    );
     // Rotation inside log also syncs: fill segments of 64 bytes.
     let (mut wal, _) = Wal::open(tmp.path().join("x"), opts(64)).unwrap();
     let before = wal.stats().fsyncs;
@@ -219,16 +240,27 @@ fn reader_reports_missing_segment_and_tracks_position() {
     assert_eq!(buf, b"abc");
     assert_eq!(
         r.position(),
-        Position { segment: 0, offset: SEGMENT_HEADER_LEN + FRAME_HEADER_LEN + 3 }
+        Position {
+            segment: 0,
+            offset: SEGMENT_HEADER_LEN + FRAME_HEADER_LEN + 3
+        }
     );
     let err = r.next_record(&mut buf).unwrap_err();
-    assert!(matches!(err, WalError::MissingSegment { segment: 1, .. }), "{err}");
+    assert!(
+        matches!(err, WalError::MissingSegment { segment: 1, .. }),
+        "{err}"
+    );
     // Finished after an error.
     assert!(!r.next_record(&mut buf).unwrap());
 
     // Empty ranges and directories read nothing.
     assert_eq!(WalReader::new(tmp.path(), 5, 4).count(), 0);
-    assert_eq!(WalReader::open_dir(tmp.path().join("nope")).unwrap().count(), 0);
+    assert_eq!(
+        WalReader::open_dir(tmp.path().join("nope"))
+            .unwrap()
+            .count(),
+        0
+    );
 }
 
 #[test]

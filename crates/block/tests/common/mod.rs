@@ -24,10 +24,7 @@ pub fn gen_series(n: usize) -> Vec<TestSeries> {
                 ("series".to_string(), format!("{i}")),
             ];
             if i % 3 == 0 {
-                pairs.push((
-                    "env".into(),
-                    if i % 2 == 0 { "prod" } else { "dev" }.into(),
-                ));
+                pairs.push(("env".into(), if i % 2 == 0 { "prod" } else { "dev" }.into()));
             }
             if i % 5 != 0 {
                 pairs.push(("a".into(), a_vals[(i / 5) % a_vals.len()].into()));
