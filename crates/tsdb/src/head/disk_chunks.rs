@@ -27,6 +27,9 @@ const RECORD_TRAILER: usize = 4;
 /// record in the low 32 bits.
 pub(crate) type DiskChunkRef = u64;
 
+/// Marks a reference to a chunk kept on the heap after a failed write.
+const IN_MEMORY: u64 = 1 << 63;
+
 struct MappedFile {
     seq: u32,
     map: Mmap,
@@ -44,6 +47,8 @@ pub(crate) struct DiskChunks {
     dir: PathBuf,
     file_size: u64,
     inner: Mutex<Inner>,
+    /// Chunks that could not be written: (max time, encoding, data).
+    in_memory: Mutex<Vec<(i64, u8, Box<[u8]>)>>,
 }
 
 impl DiskChunks {
@@ -60,11 +65,34 @@ impl DiskChunks {
                 files: Vec::new(),
                 active: None,
             }),
+            in_memory: Mutex::new(Vec::new()),
         })
     }
 
-    /// Stores a chunk and returns its reference.
+    /// Stores a chunk and returns its reference. When the file cannot be written
+    /// (disk full, I/O error) the chunk stays on the heap under a reference with
+    /// the top bit set, so no data is lost and queries keep working.
     pub(crate) fn write(
+        &self,
+        series: u64,
+        min_time: i64,
+        max_time: i64,
+        encoding: u8,
+        data: &[u8],
+    ) -> DiskChunkRef {
+        match self.write_to_file(series, min_time, max_time, encoding, data) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot write head chunk to disk; keeping it in memory");
+                let mut mem = self.in_memory.lock();
+                let r = IN_MEMORY | mem.len() as u64;
+                mem.push((max_time, encoding, data.to_vec().into_boxed_slice()));
+                r
+            }
+        }
+    }
+
+    fn write_to_file(
         &self,
         series: u64,
         min_time: i64,
@@ -135,6 +163,13 @@ impl DiskChunks {
 
     /// Copies a chunk's data out of its file, verifying its checksum.
     pub(crate) fn read(&self, r: DiskChunkRef) -> Result<(u8, Vec<u8>)> {
+        if r & IN_MEMORY != 0 {
+            let mem = self.in_memory.lock();
+            return mem
+                .get((r & !IN_MEMORY) as usize)
+                .map(|(_, enc, data)| (*enc, data.to_vec()))
+                .ok_or_else(|| TsdbError::Invalid(format!("unknown in-memory head chunk {r:#x}")));
+        }
         let seq = (r >> 32) as u32;
         let off = (r & 0xffff_ffff) as usize;
         let file = {
@@ -209,7 +244,7 @@ mod tests {
         let mut refs = Vec::new();
         for i in 0..2000i64 {
             let data = vec![i as u8; 100];
-            refs.push((i, d.write(i as u64, i * 10, i * 10 + 5, 1, &data).unwrap()));
+            refs.push((i, d.write(i as u64, i * 10, i * 10 + 5, 1, &data)));
         }
         for (i, r) in &refs {
             let (enc, data) = d.read(*r).unwrap();

@@ -1,7 +1,6 @@
 //! Reading the head.
 
 use super::Head;
-use super::series::ChunkLoc;
 use crate::iter::{ChunkHandle, ChunkSeriesIterator, ChunkSource};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -44,10 +43,7 @@ impl HeadQuerier {
                 }
                 any = true;
                 if with_chunks {
-                    let source = match &c.loc {
-                        ChunkLoc::Disk(d) => ChunkSource::HeadDisk(self.head.disk.clone(), *d),
-                        ChunkLoc::Mem(b) => ChunkSource::Bytes(b.to_vec()),
-                    };
+                    let source = ChunkSource::HeadDisk(self.head.disk.clone(), c.disk_ref);
                     chunks.push(ChunkHandle {
                         min_time: c.min_time,
                         max_time: c.max_time,

@@ -5,21 +5,13 @@ use watchfire_chunkenc::{Encoding, XorChunk};
 use watchfire_model::SymbolId;
 use watchfire_storage::AppendError;
 
-/// Where a full chunk of a head series lives.
-#[derive(Debug, Clone)]
-pub(crate) enum ChunkLoc {
-    /// In a memory-mapped head chunk file (the normal case).
-    Disk(DiskChunkRef),
-    /// Kept on the heap because writing it out failed; still queryable.
-    Mem(Box<[u8]>),
-}
-
-/// A full (immutable) chunk of a head series.
-#[derive(Debug, Clone)]
+/// A full (immutable) chunk of a head series, kept to 24 bytes because a series
+/// holds several of them for as long as they are in the head.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct FullChunk {
     pub min_time: i64,
     pub max_time: i64,
-    pub loc: ChunkLoc,
+    pub disk_ref: DiskChunkRef,
 }
 
 /// A series held in the head.
@@ -107,23 +99,17 @@ impl MemSeries {
         };
         let max_time = self.last_t;
         let chunk = std::mem::replace(&mut self.open, XorChunk::new());
-        let loc = match disk.write(
+        let disk_ref = disk.write(
             series_ref,
             min_time,
             max_time,
             Encoding::Xor as u8,
             chunk.bytes(),
-        ) {
-            Ok(r) => ChunkLoc::Disk(r),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot write head chunk to disk; keeping it in memory");
-                ChunkLoc::Mem(chunk.into_bytes().into_boxed_slice())
-            }
-        };
+        );
         self.full.push(FullChunk {
             min_time,
             max_time,
-            loc,
+            disk_ref,
         });
     }
 
