@@ -210,26 +210,14 @@ fn dump(
         let series = series?;
         let labels = series.labels.to_string();
         for s in series.collect_samples()? {
-            writeln!(out, "{labels} {} {}", format_value(s.v), s.t)?;
+            writeln!(
+                out,
+                "{labels} {} {}",
+                watchfire_model::format_go_float(s.v),
+                s.t
+            )?;
         }
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Formats a value so that it parses back to the same bits (`stale` for markers).
-fn format_value(v: f64) -> String {
-    if watchfire_model::is_stale_nan(v) {
-        "stale".into()
-    } else if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        format!("{v:?}")
-    }
 }

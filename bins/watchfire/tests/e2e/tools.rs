@@ -63,7 +63,7 @@ fn import_then_analyze_and_dump() {
     assert_eq!(
         stdout.lines().last().unwrap(),
         format!(
-            "{{__name__=\"jobs_done_total\", queue=\"b\"}} 499.0 {}",
+            "{{__name__=\"jobs_done_total\", queue=\"b\"}} 499 {}",
             (1_700_000_000i64 + 499 * 15) * 1000
         )
     );

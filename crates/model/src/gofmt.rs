@@ -1,0 +1,79 @@
+//! Go's float formatting, which Prometheus tools and templates print with.
+
+/// Formats `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` does (and so as
+/// `fmt`'s `%g`/`%v`): the shortest digits that round-trip, in exponent form when
+/// the decimal exponent is below -4 or at least 6 (`1e+06`, `1.234e-05`), with
+/// `+Inf`, `-Inf` and `NaN` spelled Go's way.
+pub fn format_go_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "-1.0483605e7".
+    let sci = format!("{v:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if exp < -4 || exp >= 6 {
+        let (first, rest) = digits.split_at(1);
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
+    }
+    if exp < 0 {
+        let zeros = "0".repeat((-exp - 1) as usize);
+        return format!("{sign}0.{zeros}{digits}");
+    }
+    let int_len = exp as usize + 1;
+    if digits.len() <= int_len {
+        format!("{sign}{digits}{}", "0".repeat(int_len - digits.len()))
+    } else {
+        format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_go_float as g;
+
+    #[test]
+    fn matches_go() {
+        assert_eq!(g(10483605.0), "1.0483605e+07");
+        assert_eq!(g(100000.0), "100000");
+        assert_eq!(g(1e6), "1e+06");
+        assert_eq!(g(0.0001), "0.0001");
+        assert_eq!(g(0.00001234), "1.234e-05");
+        assert_eq!(g(123456.7), "123456.7");
+        assert_eq!(g(-0.0), "-0");
+        assert_eq!(g(0.0), "0");
+        assert_eq!(g(2.0), "2");
+        assert_eq!(g(-1.5), "-1.5");
+        assert_eq!(g(f64::INFINITY), "+Inf");
+        assert_eq!(g(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(g(f64::NAN), "NaN");
+        assert_eq!(g(1e21), "1e+21");
+        assert_eq!(g(5e-324), "5e-324");
+        assert_eq!(g(0.1 + 0.2), "0.30000000000000004");
+    }
+
+    #[test]
+    fn round_trips() {
+        for v in [1.0 / 3.0, 123456.789e10, -7.25e-7, 42.0, 1e300] {
+            assert_eq!(g(v).parse::<f64>().unwrap().to_bits(), f64::to_bits(v));
+        }
+    }
+}
