@@ -1,7 +1,7 @@
 //! Backfilling blocks from an OpenMetrics text file, as
 //! `promtool tsdb create-blocks-from openmetrics` does.
 
-use crate::compact::write_series;
+use crate::compact::{BLOCK_CHUNK_SAMPLES, write_series};
 use crate::error::{Result, TsdbError};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -76,7 +76,7 @@ pub fn import_openmetrics(input: &[u8], out_dir: &Path, block_range: i64) -> Res
                 writer = Some((BlockWriter::new(out_dir, &ulid, start, end)?, ulid));
             }
             if let Some((w, _)) = writer.as_mut() {
-                write_series(w, labels, &samples[a..b], 120)?;
+                write_series(w, labels, &samples[a..b], BLOCK_CHUNK_SAMPLES)?;
                 report.samples += (b - a) as u64;
             }
         }

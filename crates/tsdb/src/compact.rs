@@ -6,7 +6,7 @@ use crate::iter::ChunkSeriesIterator;
 use std::path::Path;
 use std::sync::Arc;
 use watchfire_block::{Block, BlockMeta, BlockWriter, CompactionMeta, new_ulid};
-use watchfire_chunkenc::{Encoding, XorChunk, XorIter};
+use watchfire_chunkenc::{ChunkIter, Encoding, encode_best};
 use watchfire_model::{Labels, Sample};
 use watchfire_storage::SampleIterator;
 
@@ -16,18 +16,26 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Encodes time-sorted samples into XOR chunks of at most `per_chunk` samples.
-pub(crate) fn encode_chunks(samples: &[Sample], per_chunk: usize) -> Vec<(i64, i64, Vec<u8>)> {
+/// Samples per chunk in persisted blocks. Larger than the head's 120: sealed chunks
+/// are encoded once with the densest encoding, which pays off over more samples.
+pub(crate) const BLOCK_CHUNK_SAMPLES: usize = 480;
+
+/// Encodes time-sorted samples into chunks of at most `per_chunk` samples, each in
+/// whichever encoding is smallest.
+pub(crate) fn encode_chunks(
+    samples: &[Sample],
+    per_chunk: usize,
+) -> Vec<(i64, i64, Encoding, Vec<u8>)> {
+    let mut pairs = Vec::with_capacity(per_chunk.min(samples.len()));
     samples
-        .chunks(per_chunk.max(1))
+        .chunks(per_chunk.clamp(1, usize::from(u16::MAX)))
         .map(|part| {
-            let mut c = XorChunk::new();
-            for s in part {
-                c.append(s.t, s.v);
-            }
+            pairs.clear();
+            pairs.extend(part.iter().map(|s| (s.t, s.v)));
+            let (encoding, bytes) = encode_best(&pairs);
             let first = part.first().map_or(0, |s| s.t);
             let last = part.last().map_or(0, |s| s.t);
-            (first, last, c.into_bytes())
+            (first, last, encoding, bytes)
         })
         .collect()
 }
@@ -60,7 +68,7 @@ pub(crate) fn write_head_block(
         if let Some(e) = it.error() {
             tracing::warn!(series = %labels, error = %e, "skipping unreadable head chunk while writing block");
         }
-        write_series(&mut w, &labels, &samples, 120)?;
+        write_series(&mut w, &labels, &samples, BLOCK_CHUNK_SAMPLES)?;
     }
     let meta = w.finish(CompactionMeta {
         level: 1,
@@ -82,7 +90,7 @@ pub(crate) fn write_series(
     let chunks = encode_chunks(samples, per_chunk);
     let refs: Vec<(i64, i64, u8, &[u8])> = chunks
         .iter()
-        .map(|(a, b, d)| (*a, *b, Encoding::Xor as u8, d.as_slice()))
+        .map(|(a, b, e, d)| (*a, *b, *e as u8, d.as_slice()))
         .collect();
     w.add_series(labels, &refs)?;
     w.add_samples(samples.len() as u64);
@@ -119,13 +127,11 @@ pub(crate) fn merge_blocks(blocks: &[Arc<Block>], parent: &Path) -> Result<Block
             let (_, metas) = b.index().series(ids[*pos])?;
             for m in metas {
                 let (enc, data) = b.chunk(m.chunk_ref)?;
-                if Encoding::try_from(enc).is_err() {
-                    return Err(TsdbError::Corruption {
-                        location: b.dir().display().to_string(),
-                        detail: format!("unknown chunk encoding {enc}"),
-                    });
-                }
-                let mut it = XorIter::new(data);
+                let enc = Encoding::try_from(enc).map_err(|e| TsdbError::Corruption {
+                    location: b.dir().display().to_string(),
+                    detail: e.to_string(),
+                })?;
+                let mut it = ChunkIter::new(enc, data);
                 while let Some((t, v)) = it.next() {
                     samples.push(Sample::new(t, v));
                 }
@@ -145,7 +151,7 @@ pub(crate) fn merge_blocks(blocks: &[Arc<Block>], parent: &Path) -> Result<Block
         // Stable sort keeps the earlier block's sample first on equal timestamps.
         samples.sort_by_key(|s| s.t);
         samples.dedup_by_key(|s| s.t);
-        write_series(&mut w, &min, &samples, 120)?;
+        write_series(&mut w, &min, &samples, BLOCK_CHUNK_SAMPLES)?;
     }
     let level = blocks
         .iter()

@@ -3,7 +3,7 @@
 use crate::head::disk_chunks::{DiskChunkRef, DiskChunks};
 use std::sync::Arc;
 use watchfire_block::Block;
-use watchfire_chunkenc::{Encoding, XorIter};
+use watchfire_chunkenc::{ChunkIter, Encoding};
 use watchfire_model::{Sample, Timestamp};
 use watchfire_storage::{SampleIterator, StorageError};
 
@@ -25,9 +25,9 @@ pub(crate) struct ChunkHandle {
 }
 
 impl ChunkHandle {
-    fn load(&self) -> Result<Vec<u8>, StorageError> {
+    fn load(&self) -> Result<(Encoding, Vec<u8>), StorageError> {
         let (encoding, bytes) = match &self.source {
-            ChunkSource::Bytes(b) => return Ok(b.clone()),
+            ChunkSource::Bytes(b) => return Ok((Encoding::Xor, b.clone())),
             ChunkSource::HeadDisk(d, r) => d.read(*r).map_err(StorageError::from)?,
             ChunkSource::Block(b, r) => {
                 let (enc, data) = b.chunk(*r).map_err(|e| StorageError::Corruption {
@@ -37,21 +37,18 @@ impl ChunkHandle {
                 (enc, data.to_vec())
             }
         };
-        match Encoding::try_from(encoding) {
-            Ok(Encoding::Xor) => Ok(bytes),
-            #[allow(unreachable_patterns)]
-            _ => Err(StorageError::Corruption {
-                location: "chunk".into(),
-                detail: format!("unknown chunk encoding {encoding}"),
-            }),
-        }
+        let encoding = Encoding::try_from(encoding).map_err(|e| StorageError::Corruption {
+            location: "chunk".into(),
+            detail: e.to_string(),
+        })?;
+        Ok((encoding, bytes))
     }
 }
 
 /// Samples of one series within `[mint, maxt]`, decoded a chunk at a time.
 pub(crate) struct ChunkSeriesIterator {
     chunks: std::vec::IntoIter<ChunkHandle>,
-    cur: Option<XorIter<Vec<u8>>>,
+    cur: Option<ChunkIter<Vec<u8>>>,
     current: Option<Sample>,
     mint: Timestamp,
     maxt: Timestamp,
@@ -83,8 +80,8 @@ impl ChunkSeriesIterator {
                 break;
             }
             match c.load() {
-                Ok(bytes) => {
-                    self.cur = Some(XorIter::new(bytes));
+                Ok((encoding, bytes)) => {
+                    self.cur = Some(ChunkIter::new(encoding, bytes));
                     return true;
                 }
                 Err(e) => {
