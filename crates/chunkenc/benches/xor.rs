@@ -1,10 +1,14 @@
-//! Append and iterate 120-sample XOR chunks.
+//! Append and iterate 120-sample XOR chunks; encode sealed 480-sample chunks with
+//! `encode_best` and decode them (Dense, or XOR where that won).
 #![allow(missing_docs)]
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use watchfire_chunkenc::{XorChunk, XorIter};
+use watchfire_chunkenc::{ChunkIter, Encoding, XorChunk, XorIter, encode_best, encode_dense};
+
+#[path = "../tests/common/fleet.rs"]
+mod fleet;
 
 const N: usize = 120;
 
@@ -79,5 +83,58 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// Samples per sealed chunk: a 2 h block at 15 s.
+const SEALED: usize = 480;
+
+/// Fleet-like workloads for sealed chunks.
+fn sealed_workloads() -> Vec<(&'static str, Vec<(i64, f64)>)> {
+    use fleet::GaugeStyle::*;
+    vec![
+        ("counter", fleet::counter(1, SEALED, 15_000, 50.0)),
+        ("gauge_dec1", fleet::gauge(2, SEALED, 15_000, Dec1)),
+        ("gauge_bigint", fleet::gauge(3, SEALED, 15_000, BigInt)),
+        ("gauge_float", fleet::gauge(4, SEALED, 15_000, Float)),
+        ("hist_bucket", fleet::bucket(5, SEALED, 15_000, 0.6)),
+        ("constant", fleet::constant(SEALED, 15_000, 1.0)),
+    ]
+}
+
+fn bench_sealed(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sealed");
+    g.throughput(Throughput::Elements(SEALED as u64));
+    for (name, samples) in sealed_workloads() {
+        g.bench_function(format!("encode_best/{name}"), |b| {
+            b.iter(|| encode_best(black_box(&samples)))
+        });
+        let dense = encode_dense(&samples);
+        g.bench_function(format!("decode_dense/{name}"), |b| {
+            b.iter(|| {
+                let mut it = ChunkIter::new(Encoding::Dense, black_box(&dense[..]));
+                let mut acc = 0u64;
+                while let Some((t, v)) = it.next() {
+                    acc = acc.wrapping_add(t as u64 ^ v.to_bits());
+                }
+                acc
+            })
+        });
+        let mut xor = XorChunk::new();
+        for &(t, v) in &samples {
+            xor.append(t, v);
+        }
+        let xor = xor.into_bytes();
+        g.bench_function(format!("decode_xor/{name}"), |b| {
+            b.iter(|| {
+                let mut it = ChunkIter::new(Encoding::Xor, black_box(&xor[..]));
+                let mut acc = 0u64;
+                while let Some((t, v)) = it.next() {
+                    acc = acc.wrapping_add(t as u64 ^ v.to_bits());
+                }
+                acc
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_sealed);
 criterion_main!(benches);

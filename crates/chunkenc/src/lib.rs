@@ -1,7 +1,20 @@
 //! Compressed chunks of float samples: millisecond `i64` timestamps with `f64` values.
 //!
-//! The only encoding so far is [`Encoding::Xor`], a Gorilla-style bit stream
-//! ([`XorChunk`] writes it, [`XorIter`] reads it):
+//! Two encodings, both lossless (every value round-trips bit for bit):
+//!
+//! * [`Encoding::Xor`], appendable, for the head: see below.
+//! * [`Encoding::Dense`], for sealed chunks in persisted blocks: [`encode_best`] (or
+//!   [`encode_dense`]) encodes a whole chunk at once. Timestamps and values are two
+//!   columns of integers (values as decimals `m / 10ᵏ` when they are, else as
+//!   order-preserving float bits), each stored with its cheapest common divisor,
+//!   slope and difference order (0 to 7), then adaptive-Rice coded or bit-packed in
+//!   groups with per-group widths. Values that are not decimals (NaN, ±Inf, -0.0, …)
+//!   are listed as exceptions. [`encode_best`] falls back to XOR when that is
+//!   smaller. [`ChunkIter`] and [`decode_all_with`] read either encoding; a dense
+//!   chunk is decoded in full when its iterator is created.
+//!
+//! The XOR encoding is a Gorilla-style bit stream ([`XorChunk`] writes it, [`XorIter`]
+//! reads it):
 //!
 //! * **Timestamps** are stored as a delta-of-delta ("dod"). Regular scrapes give a dod
 //!   of 0; a dod within −32…31 ms (scrape jitter up to ±7 ms) costs 9 bits; 13-, 18-
@@ -26,13 +39,17 @@
 //! Decoding never panics: corrupt or truncated input ends iteration with a
 //! [`ChunkError`] that names the sample index and bit offset.
 //!
-//! The exact bit layout is specified in `docs/format/chunks.md`.
+//! The exact bit layouts are specified in `docs/format/chunks.md`.
 #![deny(missing_docs)]
 
 mod bits;
+mod chunk;
+mod dense;
 mod iter;
 mod xor;
 
+pub use chunk::{ChunkIter, decode_all_with, encode_best};
+pub use dense::{DenseIter, encode_dense};
 pub use iter::XorIter;
 pub use xor::XorChunk;
 
@@ -46,6 +63,8 @@ pub const MAX_SAMPLES: u16 = u16::MAX;
 pub enum Encoding {
     /// Float samples: delta-of-delta timestamps and XOR-compressed values ([`XorChunk`]).
     Xor = 1,
+    /// Sealed chunks only: column-wise integer coding ([`encode_best`], [`DenseIter`]).
+    Dense = 2,
 }
 
 impl Encoding {
@@ -67,6 +86,7 @@ impl TryFrom<u8> for Encoding {
     fn try_from(b: u8) -> Result<Self, ChunkError> {
         match b {
             1 => Ok(Encoding::Xor),
+            2 => Ok(Encoding::Dense),
             other => Err(ChunkError::UnknownEncoding(other)),
         }
     }
@@ -126,6 +146,16 @@ pub enum ChunkError {
         /// Significant-bit count read.
         significant: u8,
     },
+    /// A field of a dense chunk holds an impossible value.
+    #[error("invalid {field} in dense chunk, sample {sample}, at bit {bit}")]
+    Invalid {
+        /// What the field is.
+        field: &'static str,
+        /// Sample (within the column being decoded) the field belongs to.
+        sample: u32,
+        /// Bit offset where the field starts.
+        bit: u64,
+    },
     /// [`XorChunk::try_append`] on a chunk that already holds [`MAX_SAMPLES`] samples.
     #[error("chunk is full ({MAX_SAMPLES} samples)")]
     Full,
@@ -177,6 +207,8 @@ mod tests {
     fn encoding_byte() {
         assert_eq!(Encoding::try_from(1), Ok(Encoding::Xor));
         assert_eq!(u8::from(Encoding::Xor), 1);
+        assert_eq!(Encoding::try_from(2), Ok(Encoding::Dense));
+        assert_eq!(u8::from(Encoding::Dense), 2);
         assert_eq!(Encoding::try_from(0), Err(ChunkError::UnknownEncoding(0)));
         assert_eq!(Encoding::try_from(7), Err(ChunkError::UnknownEncoding(7)));
     }

@@ -8,31 +8,36 @@
 //!    jitter);
 //! 3. differences of order `d` (0 ..= [`MAX_ORDER`]): residual `rᵢ` is the
 //!    `min(i, d)`-th difference at `i`; `r₀ = 0` is implicit, `r₁ … r_{d−1}` are
-//!    stored as varints, the rest bit-packed;
-//! 4. bit-packing in groups of `2^gl` with one width per group, either zigzagged or
-//!    as offsets from a per-group minimum ("frame of reference").
+//!    stored as varints (seeds), the rest coded;
+//! 4. the coded residuals either adaptive-Rice coded or bit-packed in groups (see
+//!    [`codes`](super::codes)).
 //!
-//! The encoder tries every order, slope, group size and packing mode on the actual
-//! data and keeps the smallest (the exact size of each is computed, not estimated).
+//! The encoder ranks slopes and orders by a cheap magnitude estimate, then sizes the
+//! two best exactly with both codings and every group size, and keeps the smallest.
 //! All arithmetic wraps, so any `i64` sequence round-trips.
 
+use super::codes::{
+    MIN_GROUP_LOG, best_groups, bit_len, read_packed, read_rice, rice_bits, rice_init,
+    write_packed, write_rice,
+};
 use super::io::{BitWriter, Cursor, unzigzag, varint_bits, zigzag};
 use crate::ChunkError;
 
 /// Highest difference order tried.
-pub(crate) const MAX_ORDER: usize = 4;
+pub(crate) const MAX_ORDER: usize = 7;
 /// Bits of the order field.
 const ORDER_BITS: u32 = 3;
-/// Bits of a group's width code and of a base's length code.
-const CODE_BITS: u32 = 6;
-/// Width or length code meaning "64 bits".
-const CODE_64: u64 = 63;
-/// Bits of the group-size exponent.
-const GROUP_LOG_BITS: u32 = 5;
-/// Largest group-size exponent a decoder accepts (groups of 65536 cover any chunk).
-const MAX_GROUP_LOG: u32 = 16;
-/// Smallest group-size exponent the encoder tries.
-const MIN_GROUP_LOG: u32 = 3;
+const _: () = assert!(MAX_ORDER < 1 << ORDER_BITS);
+
+/// How the residuals are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    /// Bit-packed in groups of `2^group_log`, zigzagged or, with `for_`, as offsets
+    /// from each group's minimum.
+    Pack { group_log: u32, for_: bool },
+    /// Adaptive Rice codes, the running mean starting at about `2^init / 2`.
+    Rice { init: u32 },
+}
 
 /// How one sequence is encoded, and its exact size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,10 +48,7 @@ pub(crate) struct Plan {
     order: usize,
     /// Slope subtracted before differencing (0 = none).
     slope: i64,
-    /// Group size exponent.
-    group_log: u32,
-    /// Frame-of-reference packing (per-group minimum) instead of zigzag.
-    for_: bool,
+    coding: Coding,
     /// Exact encoded size in bits.
     pub(crate) bits: u64,
 }
@@ -56,38 +58,7 @@ pub(crate) struct Plan {
 pub(crate) struct Scratch {
     y: Vec<i64>,
     r: Vec<i64>,
-    stats: Vec<Stat>,
-}
-
-/// Range of one group at the finest level.
-#[derive(Debug, Clone, Copy)]
-struct Stat {
-    min: i64,
-    max: i64,
-    zmax: u64,
-}
-
-/// Effective packed width for a range needing `w` bits (widths ≥ 63 use 64).
-#[inline(always)]
-fn eff_width(w: u32) -> u32 {
-    if w >= CODE_64 as u32 { 64 } else { w }
-}
-
-#[inline(always)]
-fn bit_len(x: u64) -> u32 {
-    64 - x.leading_zeros()
-}
-
-/// Bits taken by a group base stored as a zigzagged difference `z` from the previous.
-#[inline(always)]
-fn base_bits(z: u64) -> u64 {
-    let l = bit_len(z);
-    u64::from(CODE_BITS)
-        + match l {
-            0 => 0,
-            63.. => 64,
-            _ => u64::from(l - 1),
-        }
+    stats: Vec<(i64, i64)>,
 }
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -111,25 +82,73 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     }
 }
 
+/// Exact division by a fixed divisor `g = odd · 2^shift` without `div` instructions:
+/// multiplication by the inverse of `odd` modulo 2⁶⁴ (Granlund–Montgomery).
+#[derive(Debug, Clone, Copy)]
+struct ExactDiv {
+    shift: u32,
+    inv: u64,
+    /// Largest quotient: `u64::MAX / odd`; a product above it means "not divisible".
+    max_q: u64,
+}
+
+impl ExactDiv {
+    /// For `g ≥ 1` (0 is taken as 1).
+    fn new(g: u64) -> Self {
+        let g = g.max(1);
+        let shift = g.trailing_zeros();
+        let odd = (g >> shift) | 1;
+        // Newton's iteration doubles the correct low bits: 3 → 6 → 12 → 24 → 48 → 96.
+        let mut inv = odd;
+        for _ in 0..5 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(odd.wrapping_mul(inv)));
+        }
+        ExactDiv {
+            shift,
+            inv,
+            max_q: u64::MAX / odd,
+        }
+    }
+
+    /// Whether `g` divides `d`.
+    #[inline(always)]
+    fn divides(&self, d: u64) -> bool {
+        d == 0
+            || (d.trailing_zeros() >= self.shift
+                && (d >> self.shift).wrapping_mul(self.inv) <= self.max_q)
+    }
+
+    /// `d / g` for a multiple `d` of `g`.
+    #[inline(always)]
+    fn div(&self, d: i64) -> i64 {
+        (d >> self.shift).wrapping_mul(self.inv as i64)
+    }
+}
+
 /// Fills `y` with `(xᵢ − x₀) / g` and returns `g`.
 fn normalise(xs: &[i64], y: &mut Vec<i64>) -> u64 {
     let x0 = xs.first().copied().unwrap_or(0);
     y.clear();
     y.extend(xs.iter().map(|&x| x.wrapping_sub(x0)));
     let mut g = 0u64;
+    let mut div = ExactDiv::new(1);
     for &d in y.iter() {
-        g = gcd(g, d.unsigned_abs());
+        let d = d.unsigned_abs();
+        if d == 0 || (g != 0 && div.divides(d)) {
+            continue;
+        }
+        g = gcd(g, d);
         if g == 1 {
             return 1;
         }
+        div = ExactDiv::new(g);
     }
     // g = 0: constant; g > i64::MAX (2⁶³): not worth a special case.
     if g <= 1 || g > i64::MAX as u64 {
         return 1;
     }
-    let gi = g as i64;
     for d in y.iter_mut() {
-        *d /= gi;
+        *d = div.div(*d);
     }
     g
 }
@@ -161,90 +180,39 @@ fn integrate(r: &mut [i64], from: usize) {
     }
 }
 
-/// The median first difference: the slope that leaves only jitter in regular series.
-fn median_step(y: &[i64], tmp: &mut Vec<i64>) -> i64 {
-    tmp.clear();
-    tmp.extend(y.windows(2).map(|w| match w {
-        [a, b] => b.wrapping_sub(*a),
-        _ => 0,
-    }));
-    let mid = tmp.len() / 2;
-    if tmp.is_empty() {
+/// The median of up to 15 evenly spaced first differences: the slope that leaves only
+/// jitter in regular series (a missed scrape does not move it).
+fn median_step(y: &[i64]) -> i64 {
+    let steps = y.len().saturating_sub(1);
+    let m = steps.min(15);
+    let mut d = [0i64; 15];
+    for (j, slot) in d.iter_mut().enumerate().take(m) {
+        let i = 1 + j * steps / m;
+        if let (Some(a), Some(b)) = (y.get(i - 1), y.get(i)) {
+            *slot = b.wrapping_sub(*a);
+        }
+    }
+    let d = d.get_mut(..m).unwrap_or_default();
+    d.sort_unstable();
+    d.get(m / 2).copied().unwrap_or(0)
+}
+
+/// `(y_last − y₀) / (n − 1)`, rounded.
+fn mean_step(y: &[i64]) -> i64 {
+    let (Some(&a), Some(&b)) = (y.first(), y.last()) else {
         return 0;
-    }
-    let (_, m, _) = tmp.select_nth_unstable(mid);
-    *m
+    };
+    let steps = y.len().saturating_sub(1).max(1) as i128;
+    let span = i128::from(b) - i128::from(a);
+    let q = (2 * span + steps).div_euclid(2 * steps);
+    q.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
-/// Best group size and packing mode for residuals `r`: `(group_log, for_, bits)`,
-/// `bits` including the group-size and mode fields.
-fn best_groups(r: &[i64], stats: &mut Vec<Stat>) -> (u32, bool, u64) {
-    let len = r.len() as u64;
-    stats.clear();
-    stats.extend(r.chunks(1 << MIN_GROUP_LOG).map(|c| {
-        let mut s = Stat {
-            min: i64::MAX,
-            max: i64::MIN,
-            zmax: 0,
-        };
-        for &x in c {
-            s.min = s.min.min(x);
-            s.max = s.max.max(x);
-            s.zmax = s.zmax.max(zigzag(x));
-        }
-        s
-    }));
-    let mut best = (MIN_GROUP_LOG, false, u64::MAX);
-    let mut gl = MIN_GROUP_LOG;
-    loop {
-        let size = 1u64 << gl;
-        let (mut zz, mut fr) = (0u64, 0u64);
-        let mut prev_base = 0i64;
-        let mut left = len;
-        for s in stats.iter() {
-            let n = left.min(size);
-            left -= n;
-            zz += u64::from(CODE_BITS) + u64::from(eff_width(bit_len(s.zmax))) * n;
-            let range = s.max.wrapping_sub(s.min) as u64;
-            fr += u64::from(CODE_BITS)
-                + base_bits(zigzag(s.min.wrapping_sub(prev_base)))
-                + u64::from(eff_width(bit_len(range))) * n;
-            prev_base = s.min;
-        }
-        if zz < best.2 {
-            best = (gl, false, zz);
-        }
-        if fr < best.2 {
-            best = (gl, true, fr);
-        }
-        if stats.len() <= 1 || gl >= MAX_GROUP_LOG {
-            break;
-        }
-        // Merge neighbouring groups for the next size.
-        let mut i = 0;
-        while let Some(&a) = stats.get(2 * i) {
-            let m = match stats.get(2 * i + 1) {
-                Some(b) => Stat {
-                    min: a.min.min(b.min),
-                    max: a.max.max(b.max),
-                    zmax: a.zmax.max(b.zmax),
-                },
-                None => a,
-            };
-            if let Some(s) = stats.get_mut(i) {
-                *s = m;
-            }
-            i += 1;
-        }
-        stats.truncate(i);
-        gl += 1;
-    }
-    (best.0, best.1, best.2 + u64::from(GROUP_LOG_BITS + 1))
-}
-
-/// Bits of the fixed fields and seeds for `order` over residuals `r`.
+/// Bits of the fixed fields and seeds for `order` over residuals `r` (everything but
+/// the coded residuals).
 fn head_bits(x0: i64, g: u64, order: usize, slope: i64, r: &[i64]) -> u64 {
-    let mut bits = varint_bits(zigzag(x0)) + varint_bits(g) + u64::from(ORDER_BITS) + 1;
+    // x₀, g, order, slope flag (+ slope), seeds, coding flag.
+    let mut bits = varint_bits(zigzag(x0)) + varint_bits(g) + u64::from(ORDER_BITS) + 2;
     if slope != 0 {
         bits += varint_bits(zigzag(slope));
     }
@@ -254,14 +222,42 @@ fn head_bits(x0: i64, g: u64, order: usize, slope: i64, r: &[i64]) -> u64 {
     bits
 }
 
+/// Fills `r` with the residuals of `y` for `order` and `slope`.
+fn residuals(y: &[i64], order: usize, slope: i64, r: &mut Vec<i64>) {
+    r.clear();
+    if slope == 0 {
+        r.extend_from_slice(y);
+    } else {
+        r.extend(
+            y.iter()
+                .enumerate()
+                .map(|(i, &y)| y.wrapping_sub((i as i64).wrapping_mul(slope))),
+        );
+    }
+    for o in 1..=order {
+        difference(r, o);
+    }
+}
+
+/// The coded (non-seed) part of residuals for `order`.
+fn coded(r: &[i64], order: usize) -> &[i64] {
+    r.get(order.max(1)..).unwrap_or_default()
+}
+
 /// Chooses the smallest encoding of `xs`.
+///
+/// Every candidate transform (two slopes, orders 0 ..= [`MAX_ORDER`]) is sized with
+/// Rice coding, which is one cheap pass; the two best are also sized with group
+/// packing (the better choice for runs of zeros).
 pub(crate) fn plan(xs: &[i64], s: &mut Scratch) -> Plan {
     let mut best = Plan {
         g: 1,
         order: 0,
         slope: 0,
-        group_log: MIN_GROUP_LOG,
-        for_: false,
+        coding: Coding::Pack {
+            group_log: MIN_GROUP_LOG,
+            for_: false,
+        },
         bits: 0,
     };
     let n = xs.len();
@@ -273,43 +269,84 @@ pub(crate) fn plan(xs: &[i64], s: &mut Scratch) -> Plan {
         return best;
     }
     let g = normalise(xs, &mut s.y);
+    // The two best (bits, order, slope, init) by Rice size.
+    let mut top: [(u64, usize, i64, u32); 2] = [(u64::MAX, 0, 0, 0); 2];
+    let mut consider = |order: usize, slope: i64, r: &[i64]| {
+        let body = coded(r, order);
+        // Ranking proxy: total magnitude in bits (no loop-carried state, so it is
+        // several times faster than sizing the Rice codes).
+        let (mag, any) = body.iter().fold((0u64, 0u64), |(m, a), &x| {
+            let z = zigzag(x);
+            (m + u64::from(bit_len(z)), a | z)
+        });
+        let bits = head_bits(x0, g, order, slope, r) + mag;
+        let cand = (bits, order, slope, 0);
+        if bits < top[0].0 {
+            top = [cand, top[0]];
+        } else if bits < top[1].0 {
+            top[1] = cand;
+        }
+        (bits, any == 0)
+    };
+    // Order 0 with a slope (regular timestamps, linear trends): the median step
+    // ignores missed scrapes, the mean step is exact for pure jitter.
+    let median = median_step(&s.y);
+    let mean = mean_step(&s.y);
+    let mut done = false;
+    for (i, slope) in [median, mean].into_iter().enumerate() {
+        if slope != 0 && !done && (i == 0 || mean != median) {
+            residuals(&s.y, 0, slope, &mut s.r);
+            done = consider(0, slope, &s.r).1;
+        }
+    }
+    // Plain differences of every order. Sizes are close to unimodal in the order:
+    // stop after two orders that do not improve on the best.
+    s.r.clear();
+    s.r.extend_from_slice(&s.y);
+    let mut best_order = (0, u64::MAX);
+    for order in 0..=MAX_ORDER.min(n - 1) {
+        if done || order > best_order.0 + 2 {
+            break;
+        }
+        if order > 0 {
+            difference(&mut s.r, order);
+        }
+        let (bits, zero) = consider(order, 0, &s.r);
+        if bits < best_order.1 {
+            best_order = (order, bits);
+        }
+        done = zero;
+    }
     best.g = g;
     best.bits = u64::MAX;
-    let mut consider = |order: usize, slope: i64, r: &[i64], stats: &mut Vec<Stat>| {
-        let start = order.max(1);
-        let packed = r.get(start..).unwrap_or_default();
-        let (group_log, for_, gbits) = best_groups(packed, stats);
-        let bits = head_bits(x0, g, order, slope, r) + gbits;
+    for (proxy, order, slope, _) in top {
+        if proxy == u64::MAX {
+            continue;
+        }
+        residuals(&s.y, order, slope, &mut s.r);
+        let body = coded(&s.r, order);
+        let init = rice_init(body);
+        let rice = head_bits(x0, g, order, slope, &s.r) + rice_bits(body, init).0;
+        if rice < best.bits {
+            best = Plan {
+                g,
+                order,
+                slope,
+                coding: Coding::Rice { init },
+                bits: rice,
+            };
+        }
+        let (group_log, for_, body) = best_groups(coded(&s.r, order), &mut s.stats);
+        let bits = head_bits(x0, g, order, slope, &s.r) + body;
         if bits < best.bits {
             best = Plan {
                 g,
                 order,
                 slope,
-                group_log,
-                for_,
+                coding: Coding::Pack { group_log, for_ },
                 bits,
             };
         }
-    };
-    // Order 0 with the median slope (regular timestamps, linear trends).
-    let slope = median_step(&s.y, &mut s.r);
-    if slope != 0 {
-        s.r.clear();
-        s.r.extend(
-            s.y.iter()
-                .enumerate()
-                .map(|(i, &y)| y.wrapping_sub((i as i64).wrapping_mul(slope))),
-        );
-        consider(0, slope, &s.r, &mut s.stats);
-    }
-    // Plain differences of every order.
-    s.r.clear();
-    s.r.extend_from_slice(&s.y);
-    for order in 0..=MAX_ORDER.min(n - 1) {
-        if order > 0 {
-            difference(&mut s.r, order);
-        }
-        consider(order, 0, &s.r, &mut s.stats);
     }
     best
 }
@@ -322,16 +359,8 @@ pub(crate) fn write(w: &mut BitWriter, xs: &[i64], p: &Plan, s: &mut Scratch) {
         return;
     }
     normalise(xs, &mut s.y);
-    let r = &mut s.r;
-    r.clear();
-    r.extend(
-        s.y.iter()
-            .enumerate()
-            .map(|(i, &y)| y.wrapping_sub((i as i64).wrapping_mul(p.slope))),
-    );
-    for order in 1..=p.order {
-        difference(r, order);
-    }
+    residuals(&s.y, p.order, p.slope, &mut s.r);
+    let r = &s.r;
     w.put_varint(p.g);
     w.put(p.order as u64, ORDER_BITS);
     w.put(u64::from(p.slope != 0), 1);
@@ -341,55 +370,16 @@ pub(crate) fn write(w: &mut BitWriter, xs: &[i64], p: &Plan, s: &mut Scratch) {
     for &seed in r.iter().take(p.order).skip(1) {
         w.put_varint(zigzag(seed));
     }
-    let Some(packed) = r.get(p.order.max(1)..).filter(|p| !p.is_empty()) else {
+    let body = coded(r, p.order);
+    w.put(u64::from(matches!(p.coding, Coding::Rice { .. })), 1);
+    // (Plans always leave residuals to code; an empty body would store nothing.)
+    if body.is_empty() {
         return;
-    };
-    w.put(u64::from(p.group_log), GROUP_LOG_BITS);
-    w.put(u64::from(p.for_), 1);
-    let mut prev_base = 0i64;
-    for group in packed.chunks(1 << p.group_log) {
-        if p.for_ {
-            let min = group.iter().copied().min().unwrap_or(0);
-            let max = group.iter().copied().max().unwrap_or(0);
-            let width = put_width(w, max.wrapping_sub(min) as u64);
-            let z = zigzag(min.wrapping_sub(prev_base));
-            match bit_len(z) {
-                0 => w.put(0, CODE_BITS),
-                63.. => {
-                    w.put(CODE_64, CODE_BITS);
-                    w.put(z, 64);
-                }
-                l => {
-                    w.put(u64::from(l), CODE_BITS);
-                    w.put(z & !(1u64 << (l - 1)), l - 1);
-                }
-            }
-            prev_base = min;
-            for &x in group {
-                w.put(x.wrapping_sub(min) as u64, width);
-            }
-        } else {
-            let zmax = group.iter().map(|&x| zigzag(x)).max().unwrap_or(0);
-            let width = put_width(w, zmax);
-            for &x in group {
-                w.put(zigzag(x), width);
-            }
-        }
     }
-}
-
-/// Writes the width code for values up to `max` and returns the width to pack with.
-fn put_width(w: &mut BitWriter, max: u64) -> u32 {
-    let width = eff_width(bit_len(max));
-    w.put(if width == 64 { CODE_64 } else { u64::from(width) }, CODE_BITS);
-    width
-}
-
-/// Reads a width or length code.
-#[inline(always)]
-fn read_code(c: &mut Cursor<'_>) -> Result<u32, ChunkError> {
-    let code = c.short(CODE_BITS)?;
-    Ok(if code == CODE_64 { 64 } else { code as u32 })
+    match p.coding {
+        Coding::Pack { group_log, for_ } => write_packed(w, body, group_log, for_),
+        Coding::Rice { init } => write_rice(w, body, init),
+    }
 }
 
 /// Reads a sequence of `n` values into `out` (replacing its contents).
@@ -410,11 +400,7 @@ pub(crate) fn read(c: &mut Cursor<'_>, n: usize, out: &mut Vec<i64>) -> Result<(
     if g == 0 {
         return Err(c.invalid("divisor", at));
     }
-    let at = c.bit_pos();
     let order = c.short(ORDER_BITS)? as usize;
-    if order > MAX_ORDER {
-        return Err(c.invalid("difference order", at));
-    }
     let slope = if c.short(1)? != 0 {
         unzigzag(c.varint()?)
     } else {
@@ -425,28 +411,13 @@ pub(crate) fn read(c: &mut Cursor<'_>, n: usize, out: &mut Vec<i64>) -> Result<(
         *x = unzigzag(c.varint()?);
     }
     let start = order.max(1);
-    if let Some(packed) = out.get_mut(start..).filter(|p| !p.is_empty()) {
-        c.sample = start as u32;
-        let at = c.bit_pos();
-        let group_log = c.short(GROUP_LOG_BITS)? as u32;
-        if group_log > MAX_GROUP_LOG {
-            return Err(c.invalid("group size", at));
-        }
-        let for_ = c.short(1)? != 0;
-        let mut base = 0i64;
-        for group in packed.chunks_mut(1 << group_log) {
-            let width = read_code(c)?;
-            if for_ {
-                let l = read_code(c)?;
-                let z = match l {
-                    0 => 0,
-                    64 => c.bits(64)?,
-                    _ => c.bits(l - 1)? | 1u64 << (l - 1),
-                };
-                base = base.wrapping_add(unzigzag(z));
-            }
-            unpack(c, group, width, for_, base)?;
-            c.sample += group.len() as u32;
+    c.sample = start as u32;
+    let rice = c.short(1)? != 0;
+    if let Some(body) = out.get_mut(start..).filter(|b| !b.is_empty()) {
+        if rice {
+            read_rice(c, body)?;
+        } else {
+            read_packed(c, body)?;
         }
     }
     for order in (1..=order).rev() {
@@ -457,44 +428,14 @@ pub(crate) fn read(c: &mut Cursor<'_>, n: usize, out: &mut Vec<i64>) -> Result<(
             *y = y.wrapping_add((i as i64).wrapping_mul(slope));
         }
     }
-    let g = g as i64;
-    for y in out.iter_mut() {
-        *y = x0.wrapping_add(y.wrapping_mul(g));
-    }
-    Ok(())
-}
-
-/// Unpacks one group of `width`-bit values.
-#[inline(always)]
-fn unpack(
-    c: &mut Cursor<'_>,
-    group: &mut [i64],
-    width: u32,
-    for_: bool,
-    base: i64,
-) -> Result<(), ChunkError> {
-    match (width, for_) {
-        (0, true) => group.fill(base),
-        (0, false) => group.fill(0),
-        (1..=56, true) => {
-            for x in group {
-                *x = base.wrapping_add(c.short(width)? as i64);
-            }
+    if g == 1 {
+        for y in out.iter_mut() {
+            *y = x0.wrapping_add(*y);
         }
-        (1..=56, false) => {
-            for x in group {
-                *x = unzigzag(c.short(width)?);
-            }
-        }
-        (_, true) => {
-            for x in group {
-                *x = base.wrapping_add(c.bits(width)? as i64);
-            }
-        }
-        (_, false) => {
-            for x in group {
-                *x = unzigzag(c.bits(width)?);
-            }
+    } else {
+        let g = g as i64;
+        for y in out.iter_mut() {
+            *y = x0.wrapping_add(y.wrapping_mul(g));
         }
     }
     Ok(())
@@ -528,11 +469,12 @@ mod tests {
         let regular: Vec<i64> = (0..480).map(|i| 1_700_000_000_000 + i * 15_000).collect();
         let p = roundtrip(&regular);
         assert!(p.bits < 100, "{p:?}");
-        let jitter: Vec<i64> = (0..480)
-            .map(|i| 1_700_000_000_000 + i * 15_000 + (i * 7919 % 11) - 5)
+        let jitter: Vec<i64> = (0..480i64)
+            .map(|i| 1_700_000_000_000 + i * 15_000 + (i * i * 7919 % 11) - 5)
             .collect();
         let p = roundtrip(&jitter);
         assert_eq!((p.order, p.slope), (0, 15_000), "{p:?}");
+        assert!(p.bits < 480 * 4 + 100, "{p:?}");
         let quad: Vec<i64> = (0..300).map(|i| 3 * i * i - 7 * i + 11).collect();
         let p = roundtrip(&quad);
         assert!(p.bits < 120, "{p:?}");
@@ -549,6 +491,34 @@ mod tests {
         let pages: Vec<i64> = (0..100).map(|i| 4096 * ((i * 37) % 101)).collect();
         let p = roundtrip(&pages);
         assert_eq!(p.g, 4096);
+    }
+
+    #[test]
+    fn exact_division() {
+        for g in [
+            1u64,
+            2,
+            3,
+            6,
+            1000,
+            4096,
+            15_000,
+            1 << 40,
+            (1 << 62) + 1,
+            i64::MAX as u64,
+        ] {
+            let e = ExactDiv::new(g);
+            for q in [0i64, 1, -1, 2, -7, 1 << 20, -(1 << 21), i64::MAX / g as i64] {
+                let Some(d) = q.checked_mul(g as i64) else {
+                    continue;
+                };
+                assert!(e.divides(d.unsigned_abs()), "{g} | {d}");
+                assert_eq!(e.div(d), q, "{d} / {g}");
+                if g > 1 {
+                    assert!(!e.divides(d.unsigned_abs() + 1), "{g} ∤ {d} + 1");
+                }
+            }
+        }
     }
 
     #[test]

@@ -150,6 +150,22 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Reads up to `limit` (1 ≤ `limit` ≤ 55) one bits and, if fewer than `limit`
+    /// were found, the zero that ends them; returns the number of ones.
+    #[inline(always)]
+    pub(crate) fn unary(&mut self, limit: u32) -> Result<u32, ChunkError> {
+        // Past the end of input the accumulator reads as zeros, so `ones` never
+        // counts bits that are not there.
+        self.r.ensure(self.data, limit + 1);
+        let ones = self.r.peek().leading_ones().min(limit);
+        let used = if ones < limit { ones + 1 } else { limit };
+        if !self.r.ensure(self.data, used) {
+            return Err(self.truncated());
+        }
+        self.r.skip(used);
+        Ok(ones)
+    }
+
     /// A LEB128 varint of at most 10 groups (64 bits).
     pub(crate) fn varint(&mut self) -> Result<u64, ChunkError> {
         let at = self.r.bit_pos();

@@ -47,8 +47,8 @@ pub(crate) struct DiskChunks {
     dir: PathBuf,
     file_size: u64,
     inner: Mutex<Inner>,
-    /// Chunks that could not be written: (max time, encoding, data).
-    in_memory: Mutex<Vec<(i64, u8, Box<[u8]>)>>,
+    /// Chunks that could not be written: (encoding, data).
+    in_memory: Mutex<Vec<(u8, Box<[u8]>)>>,
 }
 
 impl DiskChunks {
@@ -86,7 +86,7 @@ impl DiskChunks {
                 tracing::warn!(error = %e, "cannot write head chunk to disk; keeping it in memory");
                 let mut mem = self.in_memory.lock();
                 let r = IN_MEMORY | mem.len() as u64;
-                mem.push((max_time, encoding, data.to_vec().into_boxed_slice()));
+                mem.push((encoding, data.to_vec().into_boxed_slice()));
                 r
             }
         }
@@ -167,7 +167,7 @@ impl DiskChunks {
             let mem = self.in_memory.lock();
             return mem
                 .get((r & !IN_MEMORY) as usize)
-                .map(|(_, enc, data)| (*enc, data.to_vec()))
+                .map(|(enc, data)| (*enc, data.to_vec()))
                 .ok_or_else(|| TsdbError::Invalid(format!("unknown in-memory head chunk {r:#x}")));
         }
         let seq = (r >> 32) as u32;
