@@ -89,6 +89,13 @@ pub enum TsdbCommand {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Run due compaction and retention now (merging backfilled blocks, for example),
+    /// as a running server does every minute.
+    Compact {
+        /// Data directory.
+        #[arg(default_value = "data/")]
+        data_dir: PathBuf,
+    },
     /// Print every sample, one series per line group (like `promtool tsdb dump`).
     Dump {
         /// Data directory.

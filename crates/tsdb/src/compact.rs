@@ -18,7 +18,7 @@ fn now_ms() -> i64 {
 
 /// Samples per chunk in persisted blocks. Larger than the head's 120: sealed chunks
 /// are encoded once with the densest encoding, which pays off over more samples.
-pub(crate) const BLOCK_CHUNK_SAMPLES: usize = 480;
+pub(crate) const BLOCK_CHUNK_SAMPLES: usize = 2048;
 
 /// Encodes time-sorted samples into chunks of at most `per_chunk` samples, each in
 /// whichever encoding is smallest.

@@ -46,6 +46,7 @@ pub fn run(cmd: TsdbCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TsdbCommand::Analyze { data_dir, limit } => analyze(&data_dir, limit),
+        TsdbCommand::Compact { data_dir } => compact(&data_dir),
         TsdbCommand::Dump {
             data_dir,
             selector,
@@ -66,6 +67,27 @@ fn open(dir: &Path) -> anyhow::Result<Db> {
         }
         Err(e) => Err(e).with_context(|| format!("opening {}", dir.display())),
     }
+}
+
+fn compact(dir: &Path) -> anyhow::Result<ExitCode> {
+    let db = open(dir)?;
+    let before = db.blocks().len();
+    let size_before = db.size_bytes();
+    let mut rounds = 0;
+    while db.compact()? {
+        rounds += 1;
+        if rounds > 1000 {
+            break;
+        }
+    }
+    writeln!(
+        std::io::stdout().lock(),
+        "{before} block(s), {size_before} bytes -> {} block(s), {} bytes",
+        db.blocks().len(),
+        db.size_bytes()
+    )?;
+    db.close()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn analyze(dir: &Path, limit: usize) -> anyhow::Result<ExitCode> {
