@@ -108,25 +108,11 @@ impl Db {
             ));
         }
         let disk = DiskChunks::open(&dir.join("chunks_head"), opts.head_chunk_file_bytes)?;
-        let head = Arc::new(Head::new(
-            disk,
-            None,
-            opts.samples_per_chunk,
-            opts.block_range_ms,
-            min_valid,
-        ));
+        let mut head = Head::new(disk, opts.samples_per_chunk, opts.block_range_ms, min_valid);
         replay_wal(&head, &wal_dir, &mut report)?;
-        let head = match Arc::try_unwrap(head) {
-            Ok(mut h) => {
-                h.wal = Some(Mutex::new(wal));
-                Arc::new(h)
-            }
-            Err(_) => {
-                return Err(TsdbError::Invalid(
-                    "head still referenced after replay".into(),
-                ));
-            }
-        };
+        // Only now do commits start logging: replayed samples are already in the WAL.
+        head.wal = Some(Mutex::new(wal));
+        let head = Arc::new(head);
         Ok((
             Db {
                 dir,
@@ -479,7 +465,7 @@ fn load_blocks(dir: &Path, report: &mut OpenReport) -> Result<Vec<Arc<Block>>> {
 }
 
 /// Replays the last checkpoint and the WAL segments after it into the head.
-fn replay_wal(head: &Arc<Head>, wal_dir: &Path, report: &mut OpenReport) -> Result<()> {
+fn replay_wal(head: &Head, wal_dir: &Path, report: &mut OpenReport) -> Result<()> {
     let mut aliases: rustc_hash::FxHashMap<u64, u64> = rustc_hash::FxHashMap::default();
     let mut replay_dir = |dir: &Path, first: Option<u32>| -> Result<()> {
         let Some((lo, hi)) = watchfire_wal::segments(dir)? else {

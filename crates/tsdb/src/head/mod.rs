@@ -116,7 +116,6 @@ impl std::fmt::Debug for Head {
 impl Head {
     pub(crate) fn new(
         disk: DiskChunks,
-        wal: Option<Wal>,
         samples_per_chunk: u16,
         block_range: i64,
         min_valid_time: i64,
@@ -131,7 +130,7 @@ impl Head {
             max_time: AtomicI64::new(i64::MIN),
             min_valid_time: AtomicI64::new(min_valid_time),
             disk: Arc::new(disk),
-            wal: wal.map(Mutex::new),
+            wal: None,
             samples_per_chunk: samples_per_chunk.max(1),
             block_range: block_range.max(1),
             counters: HeadCounters::default(),
