@@ -5,20 +5,27 @@
 # compaction (`watchfire tsdb compact`), as VictoriaMetrics is after its merge. The data is the peers' synthetic fleet rendered over a
 # time range (bench/gen_fleet_openmetrics.py). Losslessness is checked for Watchfire:
 # every value read back must equal the input bit for bit.
-# Env: TARGETS=4 SERIES=1000 HOURS=6 INTERVAL=15 WORK=/tmp/wf-disk-bench
+# DATA=realistic uses bench/gen_realistic_openmetrics.py instead (integer counters,
+# few-digit gauges, a classic histogram; TARGETS instances).
+# Env: DATA=fleet TARGETS=4 SERIES=1000 HOURS=6 INTERVAL=15 WORK=/tmp/wf-disk-bench
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$HERE/.."
 TARGETS="${TARGETS:-4}" SERIES="${SERIES:-1000}" HOURS="${HOURS:-6}" INTERVAL="${INTERVAL:-15}"
-WORK="${WORK:-/tmp/wf-disk-bench}"
+WORK="${WORK:-/tmp/wf-disk-bench}" DATA="${DATA:-fleet}"
 VM_PORT=19428
 rm -rf "$WORK" && mkdir -p "$WORK"
 command -v promtool >/dev/null && command -v victoria-metrics >/dev/null || "$ROOT/../shared/peers/install.sh"
 (cd "$ROOT" && cargo build --release -q -p watchfire)
 WF="$ROOT/target/release/watchfire"
 
-python3 "$HERE/gen_fleet_openmetrics.py" --targets "$TARGETS" --series "$SERIES" --hours "$HOURS" \
-  --interval "$INTERVAL" --out "$WORK/fleet"
+if [ "$DATA" = realistic ]; then
+  python3 "$HERE/gen_realistic_openmetrics.py" --instances "$TARGETS" --hours "$HOURS" \
+    --interval "$INTERVAL" --out "$WORK/fleet"
+else
+  python3 "$HERE/gen_fleet_openmetrics.py" --targets "$TARGETS" --series "$SERIES" --hours "$HOURS" \
+    --interval "$INTERVAL" --out "$WORK/fleet"
+fi
 SAMPLES=$(grep -vc '^#' "$WORK/fleet.om")
 
 "$WF" tsdb import openmetrics "$WORK/fleet.om" "$WORK/watchfire" >/dev/null
