@@ -1,0 +1,1 @@
+//! Runner for promqltest scripts (being written).
