@@ -17,6 +17,9 @@ use watchfire_storage::{AppendError, Appendable};
 use watchfire_textparse::{Entry, Format, Parser};
 use watchfire_tsdb::{Db, Options};
 
+/// Largest request body accepted by the import endpoint.
+const MAX_IMPORT_BYTES: usize = 256 << 20;
+
 struct AppState {
     db: Arc<Db>,
     lifecycle: bool,
@@ -81,7 +84,11 @@ async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
         .route("/-/ready", get(|| async { "Watchfire is Ready.\n" }))
         .route("/-/quit", post(quit))
         .route("/metrics", get(metrics))
-        .route("/api/v1/import/prometheus", post(import_text))
+        .route(
+            "/api/v1/import/prometheus",
+            // A push carries a whole exposition, often far above axum's 2 MiB default.
+            post(import_text).layer(axum::extract::DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(&args.listen_address)
         .await
@@ -192,24 +199,30 @@ async fn import_text(
 
 fn ingest(db: &Db, body: &[u8], format: Format) -> Result<usize, (StatusCode, String)> {
     let now = now_ms();
-    let mut app = db.appender();
-    let mut rejected: Vec<String> = Vec::new();
+    // Parse everything first, so a malformed body leaves no trace in the store.
+    let mut samples = Vec::new();
     for entry in Parser::new(body, format) {
         let entry = entry.map_err(|e| (StatusCode::BAD_REQUEST, format!("request body: {e}\n")))?;
-        let Entry::Sample(s) = entry else { continue };
-        let labels = s.to_labels();
-        match app.append(None, &labels, s.timestamp_ms.unwrap_or(now), s.value) {
+        if let Entry::Sample(s) = entry {
+            samples.push((
+                s.line,
+                s.to_labels(),
+                s.timestamp_ms.unwrap_or(now),
+                s.value,
+            ));
+        }
+    }
+    let mut app = db.appender();
+    let mut rejected = 0usize;
+    for (line, labels, t, v) in &samples {
+        match app.append(None, labels, *t, *v) {
             Ok(_) => {}
             Err(
-                e @ (AppendError::OutOfOrder { .. }
+                AppendError::OutOfOrder { .. }
                 | AppendError::DuplicateTimestamp { .. }
-                | AppendError::OutOfBounds { .. }),
-            ) => {
-                if rejected.len() < 10 {
-                    rejected.push(format!("line {}: {labels}: {e}", s.line));
-                }
-            }
-            Err(e) => return Err((StatusCode::BAD_REQUEST, format!("line {}: {e}\n", s.line))),
+                | AppendError::OutOfBounds { .. },
+            ) => rejected += 1,
+            Err(e) => return Err((StatusCode::BAD_REQUEST, format!("line {line}: {e}\n"))),
         }
     }
     let summary = app.commit().map_err(|e| {
@@ -218,8 +231,11 @@ fn ingest(db: &Db, body: &[u8], format: Format) -> Result<usize, (StatusCode, St
             format!("commit failed: {e}\n"),
         )
     })?;
-    if !rejected.is_empty() {
-        tracing::debug!(rejected = ?rejected, "some imported samples were rejected");
+    if rejected > 0 {
+        tracing::debug!(
+            rejected,
+            "some pushed samples were rejected (counted in /metrics)"
+        );
     }
     Ok(summary.samples)
 }

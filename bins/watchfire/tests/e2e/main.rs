@@ -4,4 +4,5 @@
 mod crash;
 mod harness;
 mod peers;
+mod server;
 mod tools;
