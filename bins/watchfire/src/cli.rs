@@ -69,6 +69,27 @@ pub enum Command {
         #[command(subcommand)]
         command: TsdbCommand,
     },
+    /// Run test scripts (like `promtool test`).
+    Test {
+        /// What to test.
+        #[command(subcommand)]
+        command: TestCommand,
+    },
+}
+
+/// `watchfire test ...`
+#[derive(Debug, Subcommand)]
+pub enum TestCommand {
+    /// Run PromQL test scripts in Prometheus' promqltest format against the
+    /// built-in engine, each `load` session in a fresh temporary store.
+    Promql {
+        /// Script files (`*.test`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also list skipped evals with the reason.
+        #[arg(long = "show-skipped")]
+        show_skipped: bool,
+    },
 }
 
 /// `watchfire tsdb ...`

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => server::run(cli.server),
         Some(cli::Command::Tsdb { command }) => cmd::tsdb::run(command),
+        Some(cli::Command::Test { command }) => cmd::test::run(command),
     };
     match result {
         Ok(code) => code,

@@ -1,9 +1,24 @@
 //! PromQL for Watchfire: parsing and evaluation with Prometheus 3 semantics.
 //!
 //! The engine reads data only through the `watchfire-storage` traits, never the TSDB.
+//!
+//! [`parse`] turns a query into Watchfire's own syntax tree ([`ast::Expr`]); it wraps
+//! `promql-parser` (backtick strings are rewritten first, since that parser wrongly
+//! unescapes them). [`Engine`] evaluates every node once over all the steps of a
+//! query, fetching each selector's series once. Names are dropped the Prometheus 3
+//! way (delayed: `label_replace` and `by (__name__)` still see them).
+//!
+//! Annotations are worded like Prometheus', with the position of the argument they
+//! concern when it is known: `PromQL info: metric might not be a counter, name
+//! does not end in _total/_sum/_count/_bucket: "up" (1:6)`.
 #![deny(missing_docs)]
 
+pub mod ast;
+mod eval;
+mod parse;
 mod value;
+
+pub use parse::parse;
 
 pub use value::{QueryError, QueryResult, RangeSeries, Value, VectorSample};
 
@@ -49,19 +64,91 @@ impl Engine {
     }
 
     /// Evaluates `query` at time `t` (ms).
-    pub fn instant_query(&self, _storage: &dyn Queryable, query: &str, _t: i64) -> Result<QueryResult, QueryError> {
-        Err(QueryError::Unsupported(format!("evaluation is being written: {query}")))
+    pub fn instant_query(
+        &self,
+        storage: &dyn Queryable,
+        query: &str,
+        t: i64,
+    ) -> Result<QueryResult, QueryError> {
+        let expr = parse(query)?;
+        self.run(storage, &expr, t, t, 1, false)
     }
 
     /// Evaluates `query` at every `step` from `start` to `end` (ms, inclusive).
     pub fn range_query(
         &self,
-        _storage: &dyn Queryable,
+        storage: &dyn Queryable,
         query: &str,
-        _start: i64,
-        _end: i64,
-        _step: i64,
+        start: i64,
+        end: i64,
+        step: i64,
     ) -> Result<QueryResult, QueryError> {
-        Err(QueryError::Unsupported(format!("evaluation is being written: {query}")))
+        if step <= 0 {
+            return Err(QueryError::Execution(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer".into(),
+            ));
+        }
+        if end < start {
+            return Err(QueryError::Execution(
+                "end timestamp must not be before start time".into(),
+            ));
+        }
+        let expr = parse(query)?;
+        match expr.value_type() {
+            ast::ValueType::Scalar | ast::ValueType::Vector => {}
+            other => {
+                let name = match other {
+                    ast::ValueType::String => "string",
+                    _ => "range vector",
+                };
+                return Err(QueryError::Execution(format!(
+                    "invalid expression type \"{name}\" for range query, must be Scalar or instant Vector"
+                )));
+            }
+        }
+        self.run(storage, &expr, start, end, step, true)
+    }
+
+    /// Evaluates an already parsed expression (rules evaluate parsed expressions).
+    pub fn eval_expr(
+        &self,
+        storage: &dyn Queryable,
+        expr: &ast::Expr,
+        start: i64,
+        end: i64,
+        step: i64,
+        range: bool,
+    ) -> Result<QueryResult, QueryError> {
+        self.run(storage, expr, start, end, step.max(1), range)
+    }
+
+    fn run(
+        &self,
+        storage: &dyn Queryable,
+        expr: &ast::Expr,
+        start: i64,
+        end: i64,
+        step: i64,
+        range: bool,
+    ) -> Result<QueryResult, QueryError> {
+        let mut ev = eval::Evaluator {
+            storage,
+            opts: &self.opts,
+            query_start: start,
+            query_end: end,
+            deadline: std::time::Instant::now() + self.opts.timeout,
+            samples_loaded: 0,
+            warnings: Vec::new(),
+            infos: Vec::new(),
+            is_range: range,
+        };
+        let grid = eval::Grid { start, end, step };
+        let val = ev.eval(expr, grid)?;
+        let value = eval::to_value(val, grid, range)?;
+        Ok(QueryResult {
+            value,
+            warnings: ev.warnings,
+            infos: ev.infos,
+        })
     }
 }

@@ -1,4 +1,5 @@
 //! Tool subcommands.
 
 pub mod selector;
+pub mod test;
 pub mod tsdb;

@@ -1,0 +1,162 @@
+//! `histogram_quantile` over classic (`le`-labelled) buckets.
+
+use super::super::{Elem, Evaluator, Grid, Val, exec};
+use crate::QueryError;
+use crate::ast::{Expr, Positions};
+use std::collections::HashMap;
+use watchfire_model::{Labels, METRIC_NAME};
+
+/// The quantile `q` of cumulative buckets `(upper bound, count)`, and whether the
+/// counts had to be forced monotonic.
+pub(crate) fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> (f64, bool) {
+    if q.is_nan() {
+        return (f64::NAN, false);
+    }
+    if q < 0.0 {
+        return (f64::NEG_INFINITY, false);
+    }
+    if q > 1.0 {
+        return (f64::INFINITY, false);
+    }
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    match buckets.last() {
+        Some((ub, _)) if *ub == f64::INFINITY => {}
+        _ => return (f64::NAN, false),
+    }
+    // Merge buckets with the same upper bound.
+    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(buckets.len());
+    for &(ub, c) in buckets.iter() {
+        match merged.last_mut() {
+            Some(last) if last.0 == ub => last.1 += c,
+            _ => merged.push((ub, c)),
+        }
+    }
+    // Force monotonic counts.
+    let mut fixed = false;
+    let mut max = f64::NEG_INFINITY;
+    for b in &mut merged {
+        if b.1 > max {
+            max = b.1;
+        } else if b.1 < max {
+            b.1 = max;
+            fixed = true;
+        }
+    }
+    if merged.len() < 2 {
+        return (f64::NAN, fixed);
+    }
+    let n = merged.len();
+    let observations = merged[n - 1].1;
+    if observations == 0.0 || observations.is_nan() {
+        return (f64::NAN, fixed);
+    }
+    let mut rank = q * observations;
+    let b = merged[..n - 1].partition_point(|x| x.1 < rank);
+    if b == n - 1 {
+        return (merged[n - 2].0, fixed);
+    }
+    if b == 0 && merged[0].0 <= 0.0 {
+        return (merged[0].0, fixed);
+    }
+    let (mut start, end, mut count) = (0.0, merged[b].0, merged[b].1);
+    if b > 0 {
+        start = merged[b - 1].0;
+        count -= merged[b - 1].1;
+        rank -= merged[b - 1].1;
+    }
+    (start + (end - start) * (rank / count), fixed)
+}
+
+/// A histogram's metric name and `(le, count)` buckets.
+type Group = (Option<String>, Vec<(f64, f64)>);
+
+impl Evaluator<'_> {
+    pub(crate) fn eval_histogram_quantile(
+        &mut self,
+        args: &[Expr],
+        pos: &Positions,
+        grid: Grid,
+    ) -> Result<Val, QueryError> {
+        let (qe, ve) = match args {
+            [q, v] => (q, v),
+            _ => return Err(exec("histogram_quantile takes two arguments")),
+        };
+        let q = match self.eval(qe, grid)? {
+            Val::Scalar(s) => s,
+            _ => return Err(exec("histogram_quantile expects a scalar quantile")),
+        };
+        let steps = match self.eval(ve, grid)? {
+            Val::Vector(s) => s,
+            _ => return Err(exec("histogram_quantile expects an instant vector")),
+        };
+        let mut out = Vec::with_capacity(steps.len());
+        for (i, step) in steps.into_iter().enumerate() {
+            let qv = q.get(i).copied().unwrap_or(f64::NAN);
+            if !(0.0..=1.0).contains(&qv) {
+                self.warn_at(
+                    pos.arg(0),
+                    format!(
+                        "PromQL warning: quantile value should be between 0 and 1, got {}",
+                        watchfire_model::format_go_float(qv)
+                    ),
+                );
+            }
+            let mut order: Vec<Labels> = Vec::new();
+            let mut groups: HashMap<Labels, Group> = HashMap::new();
+            for e in step {
+                let Some(le) = e
+                    .labels
+                    .get("le")
+                    .and_then(|s| s.trim().parse::<f64>().ok())
+                else {
+                    let name = e.labels.metric_name().unwrap_or("").to_string();
+                    self.warn_at(pos.arg(1), format!(
+                        "PromQL warning: bucket label \"le\" is missing or has a malformed value of {:?} for metric name {name:?}",
+                        e.labels.get("le").unwrap_or("")
+                    ));
+                    continue;
+                };
+                let mut b = e.labels.to_builder();
+                b.delete("le");
+                b.delete(METRIC_NAME);
+                let key = b.build();
+                let g = groups.entry(key.clone()).or_insert_with(|| {
+                    order.push(key);
+                    (e.labels.metric_name().map(str::to_string), Vec::new())
+                });
+                g.1.push((le, e.v));
+            }
+            let mut res = Vec::new();
+            for key in order {
+                let Some((name, mut buckets)) = groups.remove(&key) else {
+                    continue;
+                };
+                let (v, fixed) = bucket_quantile(qv, &mut buckets);
+                if fixed {
+                    self.info_at(pos.arg(1), format!(
+                        "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name {:?}",
+                        name.unwrap_or_default()
+                    ));
+                }
+                res.push(Elem::new(key, v));
+            }
+            out.push(res);
+        }
+        Ok(Val::Vector(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bucket_quantile;
+
+    #[test]
+    fn interpolates() {
+        let mut b = vec![(0.1, 1.0), (0.5, 3.0), (f64::INFINITY, 4.0)];
+        let (v, fixed) = bucket_quantile(0.5, &mut b);
+        assert!(!fixed);
+        assert!((v - 0.3).abs() < 1e-12, "{v}");
+        let mut b = vec![(1.0, 1.0)];
+        assert!(bucket_quantile(0.5, &mut b).0.is_nan());
+    }
+}

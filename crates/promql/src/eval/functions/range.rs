@@ -1,0 +1,376 @@
+//! Functions over range vectors: rates, `*_over_time`, regressions.
+
+use super::super::aggregate::{kahan_add, kahan_sum, mean, quantile, variance};
+use super::super::{Elem, Evaluator, Grid, RangeArg, Val, exec, slice_window};
+use crate::QueryError;
+use crate::ast::{Expr, Positions};
+use watchfire_model::Sample;
+
+/// What a range function sees at one step.
+pub(crate) struct Window<'s> {
+    pub samples: &'s [Sample],
+    /// Left bound (exclusive) of the window.
+    pub lo: i64,
+    /// Right bound (inclusive) of the window.
+    pub hi: i64,
+    /// The evaluation time.
+    pub t: i64,
+    /// The step index.
+    pub step: usize,
+}
+
+impl Evaluator<'_> {
+    /// Applies `f` to the window of each series at each step.
+    pub(crate) fn range_fn(
+        &mut self,
+        arg: &Expr,
+        grid: Grid,
+        keep_name: bool,
+        mut f: impl FnMut(&Window<'_>) -> Option<f64>,
+    ) -> Result<Val, QueryError> {
+        let ra = self.eval_range_arg(arg, grid)?;
+        Ok(Val::Vector(apply_windows(&ra, grid, keep_name, &mut f)))
+    }
+}
+
+pub(crate) fn apply_windows(
+    ra: &RangeArg,
+    grid: Grid,
+    keep_name: bool,
+    f: &mut dyn FnMut(&Window<'_>) -> Option<f64>,
+) -> Vec<Vec<Elem>> {
+    let times = grid.times();
+    let mut out: Vec<Vec<Elem>> = vec![Vec::new(); times.len()];
+    for (labels, samples) in &ra.series {
+        for (i, &t) in times.iter().enumerate() {
+            let (lo, hi) = ra.window(t);
+            let w = slice_window(samples, lo, hi);
+            if w.is_empty() {
+                continue;
+            }
+            let win = Window {
+                samples: w,
+                lo,
+                hi,
+                t,
+                step: i,
+            };
+            if let (Some(v), Some(step)) = (f(&win), out.get_mut(i)) {
+                step.push(Elem {
+                    labels: labels.clone(),
+                    v,
+                    drop: !keep_name,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `rate`, `increase` and `delta` with Prometheus' extrapolation.
+pub(crate) fn extrapolated_rate(w: &Window<'_>, is_counter: bool, is_rate: bool) -> Option<f64> {
+    let s = w.samples;
+    if s.len() < 2 {
+        return None;
+    }
+    let first = s[0];
+    let last = s[s.len() - 1];
+    let mut result = last.v - first.v;
+    if is_counter {
+        let mut prev = first.v;
+        for x in &s[1..] {
+            if x.v < prev {
+                result += prev;
+            }
+            prev = x.v;
+        }
+    }
+    let range_s = (w.hi - w.lo) as f64 / 1000.0;
+    let mut to_start = (first.t - w.lo) as f64 / 1000.0;
+    let mut to_end = (w.hi - last.t) as f64 / 1000.0;
+    let sampled = (last.t - first.t) as f64 / 1000.0;
+    let avg = sampled / (s.len() - 1) as f64;
+    let threshold = avg * 1.1;
+    if to_start >= threshold {
+        to_start = avg / 2.0;
+    }
+    if is_counter && result > 0.0 && first.v >= 0.0 {
+        let to_zero = sampled * (first.v / result);
+        if to_zero < to_start {
+            to_start = to_zero;
+        }
+    }
+    if to_end >= threshold {
+        to_end = avg / 2.0;
+    }
+    let mut factor = (sampled + to_start + to_end) / sampled;
+    if is_rate {
+        factor /= range_s;
+    }
+    Some(result * factor)
+}
+
+/// `irate` and `idelta`.
+pub(crate) fn instant_value(w: &Window<'_>, is_rate: bool) -> Option<f64> {
+    let s = w.samples;
+    if s.len() < 2 {
+        return None;
+    }
+    let last = s[s.len() - 1];
+    let prev = s[s.len() - 2];
+    let mut r = last.v - prev.v;
+    if is_rate {
+        if last.v < prev.v {
+            r = last.v;
+        }
+        let dt = last.t - prev.t;
+        if dt == 0 {
+            return None;
+        }
+        r /= dt as f64 / 1000.0;
+    }
+    Some(r)
+}
+
+/// Least-squares fit `(slope, intercept)` with x in seconds from `intercept_t`.
+pub(crate) fn linear_regression(s: &[Sample], intercept_t: i64) -> (f64, f64) {
+    let init = s[0].v;
+    let const_y = s.iter().all(|x| x.v == init);
+    if const_y {
+        if init.is_infinite() {
+            return (f64::NAN, f64::NAN);
+        }
+        return (0.0, init);
+    }
+    let n = s.len() as f64;
+    let (mut sx, mut cx, mut sy, mut cy, mut sxy, mut cxy, mut sx2, mut cx2) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for p in s {
+        let x = (p.t - intercept_t) as f64 / 1e3;
+        (sx, cx) = kahan_add(x, sx, cx);
+        (sy, cy) = kahan_add(p.v, sy, cy);
+        (sxy, cxy) = kahan_add(x * p.v, sxy, cxy);
+        (sx2, cx2) = kahan_add(x * x, sx2, cx2);
+    }
+    let (sx, sy, sxy, sx2) = (sx + cx, sy + cy, sxy + cxy, sx2 + cx2);
+    let cov = sxy - sx * sy / n;
+    let var = sx2 - sx * sx / n;
+    let slope = cov / var;
+    let intercept = sy / n - slope * sx / n;
+    (slope, intercept)
+}
+
+fn double_exponential_smoothing(s: &[Sample], sf: f64, tf: f64) -> Option<f64> {
+    if s.len() < 2 {
+        return None;
+    }
+    let mut s0 = 0.0;
+    let mut s1 = s[0].v;
+    let mut b = s[1].v - s[0].v;
+    for (i, p) in s.iter().enumerate().skip(1) {
+        let x = sf * p.v;
+        if i > 1 {
+            b = tf * (s1 - s0) + (1.0 - tf) * b;
+        }
+        let y = (1.0 - sf) * (s1 + b);
+        s0 = s1;
+        s1 = x + y;
+    }
+    Some(s1)
+}
+
+fn scalar_at(v: &Val, i: usize) -> f64 {
+    match v {
+        Val::Scalar(s) => s.get(i).copied().unwrap_or(f64::NAN),
+        _ => f64::NAN,
+    }
+}
+
+impl Evaluator<'_> {
+    /// Evaluates a function whose (main) argument is a range vector; `None` if
+    /// `name` is not one.
+    pub(crate) fn eval_range_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        pos: &Positions,
+        grid: Grid,
+    ) -> Result<Option<Val>, QueryError> {
+        let arg0 = || {
+            args.first()
+                .ok_or_else(|| exec(format!("missing argument to {name}")))
+        };
+        let v = match name {
+            "rate" | "increase" | "delta" => {
+                let a = arg0()?;
+                let counter = name != "delta";
+                let rate = name == "rate";
+                let ra = self.eval_range_arg(a, grid)?;
+                if counter && matches!(a, Expr::MatrixSelector { .. }) {
+                    self.counter_info(&ra, pos);
+                }
+                Val::Vector(apply_windows(&ra, grid, false, &mut |w| {
+                    extrapolated_rate(w, counter, rate)
+                }))
+            }
+            "irate" => self.range_fn(arg0()?, grid, false, |w| instant_value(w, true))?,
+            "idelta" => self.range_fn(arg0()?, grid, false, |w| instant_value(w, false))?,
+            "avg_over_time" => self.range_fn(arg0()?, grid, false, |w| {
+                Some(mean(&w.samples.iter().map(|s| s.v).collect::<Vec<_>>()))
+            })?,
+            "sum_over_time" => self.range_fn(arg0()?, grid, false, |w| {
+                Some(kahan_sum(w.samples.iter().map(|s| s.v)))
+            })?,
+            "count_over_time" => {
+                self.range_fn(arg0()?, grid, false, |w| Some(w.samples.len() as f64))?
+            }
+            "present_over_time" => self.range_fn(arg0()?, grid, false, |_| Some(1.0))?,
+            "last_over_time" => {
+                self.range_fn(arg0()?, grid, true, |w| w.samples.last().map(|s| s.v))?
+            }
+            "first_over_time" => {
+                self.range_fn(arg0()?, grid, true, |w| w.samples.first().map(|s| s.v))?
+            }
+            "min_over_time" | "max_over_time" => {
+                let min = name == "min_over_time";
+                self.range_fn(arg0()?, grid, false, |w| {
+                    let mut acc = f64::NAN;
+                    for s in w.samples {
+                        let better = if min { s.v < acc } else { s.v > acc };
+                        if acc.is_nan() || better {
+                            acc = s.v;
+                        }
+                    }
+                    Some(acc)
+                })?
+            }
+            "stdvar_over_time" | "stddev_over_time" => {
+                let dev = name == "stddev_over_time";
+                self.range_fn(arg0()?, grid, false, |w| {
+                    let v = variance(&w.samples.iter().map(|s| s.v).collect::<Vec<_>>());
+                    Some(if dev { v.sqrt() } else { v })
+                })?
+            }
+            "mad_over_time" => self.range_fn(arg0()?, grid, false, |w| {
+                let mut vals: Vec<f64> = w.samples.iter().map(|s| s.v).collect();
+                if vals.iter().any(|v| v.is_nan()) {
+                    return Some(f64::NAN);
+                }
+                let med = quantile(0.5, &mut vals);
+                let mut dev: Vec<f64> = vals.iter().map(|v| (v - med).abs()).collect();
+                Some(quantile(0.5, &mut dev))
+            })?,
+            "quantile_over_time" => {
+                let q = self.eval(arg0()?, grid)?;
+                let m = args
+                    .get(1)
+                    .ok_or_else(|| exec("missing argument to quantile_over_time"))?;
+                let mut warned = false;
+                let out = self.range_fn(m, grid, false, |w| {
+                    let qv = scalar_at(&q, w.step);
+                    if !(0.0..=1.0).contains(&qv) {
+                        warned = true;
+                    }
+                    Some(quantile(
+                        qv,
+                        &mut w.samples.iter().map(|s| s.v).collect::<Vec<_>>(),
+                    ))
+                })?;
+                if warned {
+                    self.warn_at(
+                        pos.arg(0),
+                        "PromQL warning: quantile value should be between 0 and 1".to_string(),
+                    );
+                }
+                out
+            }
+            "changes" | "resets" => {
+                let changes = name == "changes";
+                self.range_fn(arg0()?, grid, false, |w| {
+                    let mut n = 0.0;
+                    for p in w.samples.windows(2) {
+                        let (a, b) = (p[0].v, p[1].v);
+                        let hit = if changes {
+                            !(a == b || (a.is_nan() && b.is_nan()))
+                        } else {
+                            b < a
+                        };
+                        if hit {
+                            n += 1.0;
+                        }
+                    }
+                    Some(n)
+                })?
+            }
+            "deriv" => self.range_fn(arg0()?, grid, false, |w| {
+                (w.samples.len() >= 2).then(|| linear_regression(w.samples, w.samples[0].t).0)
+            })?,
+            "predict_linear" => {
+                let d = self.eval(
+                    args.get(1)
+                        .ok_or_else(|| exec("missing argument to predict_linear"))?,
+                    grid,
+                )?;
+                self.range_fn(arg0()?, grid, false, |w| {
+                    if w.samples.len() < 2 {
+                        return None;
+                    }
+                    let (slope, icpt) = linear_regression(w.samples, w.t);
+                    Some(icpt + slope * scalar_at(&d, w.step))
+                })?
+            }
+            "double_exponential_smoothing" => {
+                let sf = self.eval(
+                    args.get(1)
+                        .ok_or_else(|| exec("missing smoothing factor"))?,
+                    grid,
+                )?;
+                let tf = self.eval(
+                    args.get(2).ok_or_else(|| exec("missing trend factor"))?,
+                    grid,
+                )?;
+                for i in 0..grid.len() {
+                    let (s, t) = (scalar_at(&sf, i), scalar_at(&tf, i));
+                    if !(s > 0.0 && s < 1.0) {
+                        return Err(exec(format!(
+                            "invalid smoothing factor. Expected: 0 < sf < 1, got: {s:.6}"
+                        )));
+                    }
+                    if !(t > 0.0 && t < 1.0) {
+                        return Err(exec(format!(
+                            "invalid trend factor. Expected: 0 < tf < 1, got: {t:.6}"
+                        )));
+                    }
+                }
+                self.range_fn(arg0()?, grid, false, |w| {
+                    double_exponential_smoothing(
+                        w.samples,
+                        scalar_at(&sf, w.step),
+                        scalar_at(&tf, w.step),
+                    )
+                })?
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(v))
+    }
+
+    /// The "might not be a counter" info for `rate`/`increase` over series whose
+    /// metric name does not look like a counter.
+    fn counter_info(&mut self, ra: &RangeArg, pos: &Positions) {
+        for (labels, samples) in &ra.series {
+            if samples.len() < 2 {
+                continue;
+            }
+            if let Some(name) = labels.metric_name()
+                && !["_total", "_sum", "_count", "_bucket"]
+                    .iter()
+                    .any(|s| name.ends_with(s))
+            {
+                self.info_at(pos.arg(0), format!(
+                    "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {name:?}"
+                ));
+            }
+        }
+    }
+}

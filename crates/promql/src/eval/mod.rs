@@ -1,0 +1,430 @@
+//! Evaluation: every node is evaluated once over all steps of the query.
+
+mod aggregate;
+mod binary;
+mod functions;
+mod selector;
+
+use crate::ast::{AtModifier, Expr};
+use crate::{EngineOptions, QueryError, RangeSeries, Value, VectorSample};
+use std::collections::BTreeMap;
+use std::time::Instant;
+use watchfire_model::{Labels, METRIC_NAME, Sample};
+use watchfire_storage::Queryable;
+
+/// Subquery step when none is written (Prometheus' default evaluation interval).
+pub(crate) const DEFAULT_SUBQUERY_STEP_MS: i64 = 60_000;
+
+/// One element of an instant vector at one step.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Elem {
+    pub labels: Labels,
+    pub v: f64,
+    /// `__name__` is to be removed at the end of the query (delayed name removal,
+    /// so that `label_replace` and `by (__name__)` still see it).
+    pub drop: bool,
+}
+
+impl Elem {
+    /// An element that keeps its metric name.
+    pub fn new(labels: Labels, v: f64) -> Self {
+        Elem {
+            labels,
+            v,
+            drop: false,
+        }
+    }
+
+    /// The labels with the name removed if it is marked for dropping.
+    pub fn final_labels(self) -> Labels {
+        if self.drop {
+            drop_name(&self.labels)
+        } else {
+            self.labels
+        }
+    }
+}
+
+/// The value of a node over all steps of its grid.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    /// One value per step.
+    Scalar(Vec<f64>),
+    /// A string (the same at every step).
+    Str(String),
+    /// One vector per step.
+    Vector(Vec<Vec<Elem>>),
+    /// A range vector, only as the top-level result of an instant query.
+    Matrix(Vec<RangeSeries>),
+}
+
+/// The evaluation times of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Grid {
+    pub start: i64,
+    pub end: i64,
+    pub step: i64,
+}
+
+impl Grid {
+    pub fn times(&self) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut t = self.start;
+        let step = self.step.max(1);
+        while t <= self.end {
+            out.push(t);
+            t += step;
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        if self.end < self.start {
+            0
+        } else {
+            ((self.end - self.start) / self.step.max(1)) as usize + 1
+        }
+    }
+}
+
+/// Series with their samples (stale markers kept for instant selectors, dropped
+/// for range ones), as a range argument needs them.
+#[derive(Debug, Clone)]
+pub(crate) struct RangeArg {
+    pub series: Vec<(Labels, Vec<Sample>)>,
+    pub range_ms: i64,
+    pub offset_ms: i64,
+    pub at: Option<i64>,
+}
+
+impl RangeArg {
+    /// The window `(lo, hi]` read at evaluation time `t`.
+    pub fn window(&self, t: i64) -> (i64, i64) {
+        let hi = self.at.unwrap_or(t) - self.offset_ms;
+        (hi - self.range_ms, hi)
+    }
+}
+
+/// The samples of `samples` in `(lo, hi]`.
+pub(crate) fn slice_window(samples: &[Sample], lo: i64, hi: i64) -> &[Sample] {
+    let a = samples.partition_point(|s| s.t <= lo);
+    let b = samples.partition_point(|s| s.t <= hi);
+    &samples[a..b.max(a)]
+}
+
+/// State shared by one query's evaluation.
+pub(crate) struct Evaluator<'a> {
+    pub storage: &'a dyn Queryable,
+    pub opts: &'a EngineOptions,
+    /// Query start and end, for `@ start()` / `@ end()`.
+    pub query_start: i64,
+    pub query_end: i64,
+    pub deadline: Instant,
+    pub samples_loaded: usize,
+    pub warnings: Vec<String>,
+    pub infos: Vec<String>,
+    /// Whether the query is a range query (for annotations).
+    pub is_range: bool,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn check_deadline(&self) -> Result<(), QueryError> {
+        if Instant::now() > self.deadline {
+            return Err(QueryError::Timeout("expression evaluation".to_string()));
+        }
+        Ok(())
+    }
+
+    pub fn add_samples(&mut self, n: usize) -> Result<(), QueryError> {
+        self.samples_loaded = self.samples_loaded.saturating_add(n);
+        if self.samples_loaded > self.opts.max_samples {
+            return Err(QueryError::TooManySamples("query execution".to_string()));
+        }
+        Ok(())
+    }
+
+    pub fn at_ms(&self, at: Option<AtModifier>) -> Option<i64> {
+        at.map(|a| match a {
+            AtModifier::Start => self.query_start,
+            AtModifier::End => self.query_end,
+            AtModifier::Timestamp(t) => t,
+        })
+    }
+
+    /// Adds ` (line:col)` to an annotation when the position is known.
+    pub fn at_pos(msg: String, pos: Option<crate::ast::Pos>) -> String {
+        match pos {
+            Some(p) => format!("{msg} ({p})"),
+            None => msg,
+        }
+    }
+
+    pub fn info(&mut self, msg: String) {
+        if !self.infos.contains(&msg) {
+            self.infos.push(msg);
+        }
+    }
+
+    pub fn warn_at(&mut self, pos: Option<crate::ast::Pos>, msg: String) {
+        self.warn(Self::at_pos(msg, pos));
+    }
+
+    pub fn info_at(&mut self, pos: Option<crate::ast::Pos>, msg: String) {
+        self.info(Self::at_pos(msg, pos));
+    }
+
+    pub fn warn(&mut self, msg: String) {
+        if !self.warnings.contains(&msg) {
+            self.warnings.push(msg);
+        }
+    }
+
+    /// Evaluates `expr` at every time of `grid`.
+    pub fn eval(&mut self, expr: &Expr, grid: Grid) -> Result<Val, QueryError> {
+        self.check_deadline()?;
+        let n = grid.len();
+        match expr {
+            Expr::Number(v) => Ok(Val::Scalar(vec![*v; n])),
+            Expr::String(s) => Ok(Val::Str(s.clone())),
+            Expr::Paren(e) => self.eval(e, grid),
+            Expr::Neg(e) => match self.eval(e, grid)? {
+                Val::Scalar(vs) => Ok(Val::Scalar(vs.into_iter().map(|v| -v).collect())),
+                Val::Vector(steps) => Ok(Val::Vector(
+                    steps
+                        .into_iter()
+                        .map(|step| {
+                            step.into_iter()
+                                .map(|e| Elem {
+                                    labels: e.labels,
+                                    v: -e.v,
+                                    drop: true,
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                )),
+                _ => Err(exec(
+                    "unary minus only applies to scalars and instant vectors",
+                )),
+            },
+            Expr::VectorSelector(vs) => self.eval_vector_selector(vs, grid),
+            Expr::MatrixSelector { .. } | Expr::Subquery { .. } => {
+                // Only valid at the top of an instant query.
+                let arg = self.eval_range_arg(expr, grid)?;
+                let t = grid.start;
+                let mut out = Vec::new();
+                let (lo, hi) = arg.window(t);
+                for (labels, samples) in arg.series {
+                    let pts: Vec<(i64, f64)> = slice_window(&samples, lo, hi)
+                        .iter()
+                        .map(|s| (s.t, s.v))
+                        .collect();
+                    if !pts.is_empty() {
+                        out.push(RangeSeries {
+                            labels,
+                            points: pts,
+                        });
+                    }
+                }
+                Ok(Val::Matrix(out))
+            }
+            Expr::Binary {
+                op,
+                lhs,
+                rhs,
+                matching,
+                return_bool,
+            } => self.eval_binary(*op, lhs, rhs, matching.as_ref(), *return_bool, grid),
+            Expr::Aggregate {
+                op,
+                expr,
+                param,
+                grouping,
+                pos,
+            } => self.eval_aggregate(*op, expr, param.as_deref(), grouping, pos, grid),
+            Expr::Call { func, args, pos } => self.eval_call(func, args, pos, grid),
+        }
+    }
+
+    /// Evaluates a range-vector expression (matrix selector or subquery) into
+    /// series with all the samples any step of `grid` will read.
+    pub fn eval_range_arg(&mut self, expr: &Expr, grid: Grid) -> Result<RangeArg, QueryError> {
+        match expr {
+            Expr::Paren(e) => self.eval_range_arg(e, grid),
+            Expr::MatrixSelector { selector, range_ms } => {
+                let at = self.at_ms(selector.at);
+                let (first, last) = match at {
+                    Some(a) => (a, a),
+                    None => (grid.start, grid.end),
+                };
+                let mint = first - selector.offset_ms - range_ms;
+                let maxt = last - selector.offset_ms;
+                let mut series = self.fetch(&selector.matchers, mint, maxt)?;
+                for (_, s) in &mut series {
+                    s.retain(|s| !watchfire_model::is_stale_nan(s.v));
+                }
+                Ok(RangeArg {
+                    series,
+                    range_ms: *range_ms,
+                    offset_ms: selector.offset_ms,
+                    at,
+                })
+            }
+            Expr::Subquery {
+                expr,
+                range_ms,
+                step_ms,
+                offset_ms,
+                at,
+            } => {
+                let at = self.at_ms(*at);
+                let step = step_ms.unwrap_or(DEFAULT_SUBQUERY_STEP_MS).max(1);
+                let (first, last) = match at {
+                    Some(a) => (a, a),
+                    None => (grid.start, grid.end),
+                };
+                let lo = first - offset_ms - range_ms;
+                let hi = last - offset_ms;
+                let mut start = lo - lo.rem_euclid(step);
+                if start < lo {
+                    start += step;
+                }
+                let sub = Grid {
+                    start,
+                    end: hi,
+                    step,
+                };
+                let times = sub.times();
+                let series = match self.eval(expr, sub)? {
+                    Val::Vector(steps) => steps_to_series(&times, steps)?,
+                    Val::Scalar(vs) => vec![(
+                        Labels::empty(),
+                        times
+                            .iter()
+                            .zip(vs)
+                            .map(|(t, v)| Sample::new(*t, v))
+                            .collect(),
+                    )],
+                    _ => return Err(exec("subquery is only allowed on instant vectors")),
+                };
+                Ok(RangeArg {
+                    series,
+                    range_ms: *range_ms,
+                    offset_ms: *offset_ms,
+                    at,
+                })
+            }
+            _ => Err(exec(
+                "expected a range vector (matrix selector or subquery)",
+            )),
+        }
+    }
+}
+
+/// Regroups per-step vectors into series, erroring on duplicate label sets.
+pub(crate) fn steps_to_series(
+    times: &[i64],
+    steps: Vec<Vec<Elem>>,
+) -> Result<Vec<(Labels, Vec<Sample>)>, QueryError> {
+    let mut map: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
+    for (t, step) in times.iter().zip(steps) {
+        for e in step {
+            let v = e.v;
+            let pts = map.entry(e.final_labels()).or_default();
+            if pts.last().is_some_and(|p| p.t == *t) {
+                return Err(exec("vector cannot contain metrics with the same labelset"));
+            }
+            pts.push(Sample::new(*t, v));
+        }
+    }
+    Ok(map.into_iter().collect())
+}
+
+/// Builds the public result of an evaluation.
+pub(crate) fn to_value(val: Val, grid: Grid, range: bool) -> Result<Value, QueryError> {
+    let times = grid.times();
+    Ok(match val {
+        Val::Scalar(vs) if !range => Value::Scalar {
+            t: grid.start,
+            v: vs.first().copied().unwrap_or(f64::NAN),
+        },
+        Val::Scalar(vs) => Value::Matrix(vec![RangeSeries {
+            labels: Labels::empty(),
+            points: times.iter().copied().zip(vs).collect(),
+        }]),
+        Val::Str(s) if !range => Value::String {
+            t: grid.start,
+            v: s,
+        },
+        Val::Str(_) => {
+            return Err(exec(
+                "invalid expression type \"string\" for range query, must be Scalar or instant Vector",
+            ));
+        }
+        Val::Vector(steps) if !range => {
+            let step: Vec<Elem> = steps
+                .into_iter()
+                .next()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| {
+                    let v = e.v;
+                    Elem::new(e.final_labels(), v)
+                })
+                .collect();
+            check_unique(&step)?;
+            Value::Vector(
+                step.into_iter()
+                    .map(|e| VectorSample {
+                        labels: e.labels,
+                        t: grid.start,
+                        v: e.v,
+                    })
+                    .collect(),
+            )
+        }
+        Val::Vector(steps) => Value::Matrix(
+            steps_to_series(&times, steps)?
+                .into_iter()
+                .map(|(labels, pts)| RangeSeries {
+                    labels,
+                    points: pts.into_iter().map(|s| (s.t, s.v)).collect(),
+                })
+                .collect(),
+        ),
+        Val::Matrix(m) if !range => Value::Matrix(m),
+        Val::Matrix(_) => {
+            return Err(exec(
+                "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector",
+            ));
+        }
+    })
+}
+
+pub(crate) fn check_unique(step: &[Elem]) -> Result<(), QueryError> {
+    if step.len() < 2 {
+        return Ok(());
+    }
+    let mut seen = std::collections::HashSet::with_capacity(step.len());
+    for e in step {
+        if !seen.insert(&e.labels) {
+            return Err(exec("vector cannot contain metrics with the same labelset"));
+        }
+    }
+    Ok(())
+}
+
+/// An execution error.
+pub(crate) fn exec(msg: impl Into<String>) -> QueryError {
+    QueryError::Execution(msg.into())
+}
+
+/// The labels without `__name__`.
+pub(crate) fn drop_name(l: &Labels) -> Labels {
+    if l.metric_name().is_none() {
+        return l.clone();
+    }
+    let mut b = l.to_builder();
+    b.delete(METRIC_NAME);
+    b.build()
+}
