@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -89,7 +90,8 @@ async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
             // A push carries a whole exposition, often far above axum's 2 MiB default.
             post(import_text).layer(axum::extract::DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )
-        .with_state(state);
+        .with_state(state)
+        .merge(watchfire_web_api::router(api_state(db.clone(), args)));
     let listener = tokio::net::TcpListener::bind(&args.listen_address)
         .await
         .with_context(|| format!("listening on {}", args.listen_address))?;
@@ -109,6 +111,112 @@ async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
         .context("serving HTTP")?;
     maintenance.abort();
     Ok(())
+}
+
+/// The HTTP API's view of the server: the store, the engine, flags and build info.
+fn api_state(db: Arc<Db>, args: &ServerArgs) -> watchfire_web_api::ApiState {
+    let mut state = watchfire_web_api::ApiState::new(db);
+    let path = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map_or(String::new(), |p| p.display().to_string())
+    };
+    let flags: BTreeMap<String, String> = [
+        ("config.file", path(&args.config_file)),
+        ("storage.tsdb.path", args.tsdb_path.display().to_string()),
+        (
+            "storage.tsdb.retention.time",
+            prom_duration(args.retention_time),
+        ),
+        (
+            "storage.tsdb.retention.size",
+            base2_bytes(args.retention_size),
+        ),
+        (
+            "storage.tsdb.min-block-duration",
+            prom_duration(args.min_block_duration),
+        ),
+        (
+            "storage.tsdb.wal-sync-interval",
+            prom_duration(args.wal_sync_interval),
+        ),
+        ("web.listen-address", args.listen_address.clone()),
+        ("web.enable-lifecycle", args.enable_lifecycle.to_string()),
+        ("web.enable-admin-api", args.enable_admin_api.to_string()),
+        (
+            "web.external-url",
+            args.external_url.clone().unwrap_or_default(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    state.flags = Arc::new(flags);
+    state.build_info = Arc::new(watchfire_web_api::BuildInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        revision: "unknown".into(),
+        branch: "unknown".into(),
+        build_user: "unknown".into(),
+        build_date: "unknown".into(),
+        go_version: "unknown".into(),
+    });
+    // Prometheus prints "15d", "10GiB" or "15d or 10GiB" (0 disables either).
+    let retention = [
+        (!args.retention_time.is_zero()).then(|| prom_duration(args.retention_time)),
+        (args.retention_size != 0).then(|| base2_bytes(args.retention_size)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" or ");
+    state.runtime_info = Arc::new(watchfire_web_api::RuntimeInfo {
+        start_time_ms: now_ms(),
+        cwd: std::env::current_dir().map_or(String::new(), |d| d.display().to_string()),
+        hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map_or(String::new(), |h| h.trim().to_string()),
+        storage_retention: retention,
+    });
+    state
+}
+
+/// A duration as Prometheus prints one: `15d`, `1h30m`, `0s`; years and weeks
+/// only when they divide the rest exactly (`90d`, not `12w6d`).
+fn prom_duration(d: Duration) -> String {
+    let mut ms = d.as_millis();
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    for (unit, size, exact) in [
+        ("y", 365 * 86_400_000u128, true),
+        ("w", 7 * 86_400_000, true),
+        ("d", 86_400_000, false),
+        ("h", 3_600_000, false),
+        ("m", 60_000, false),
+        ("s", 1_000, false),
+        ("ms", 1, false),
+    ] {
+        if (exact && !ms.is_multiple_of(size)) || ms < size {
+            continue;
+        }
+        out.push_str(&format!("{}{unit}", ms / size));
+        ms %= size;
+    }
+    out
+}
+
+/// A byte count in the largest base-2 unit that divides it: `512MiB`, `0B`.
+fn base2_bytes(n: u64) -> String {
+    for (unit, size) in [
+        ("TiB", 1u64 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ] {
+        if n != 0 && n.is_multiple_of(size) {
+            return format!("{}{unit}", n / size);
+        }
+    }
+    format!("{n}B")
 }
 
 async fn terminate_signal() {

@@ -1,8 +1,10 @@
 //! End-to-end tests that run the real `watchfire` binary on loopback.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod api;
 mod crash;
 mod harness;
 mod peers;
+mod prom_compare;
 mod server;
 mod tools;

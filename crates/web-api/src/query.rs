@@ -1,0 +1,285 @@
+//! `/api/v1/query` and `/api/v1/query_range`.
+
+use crate::error::ApiError;
+use crate::json::{Obj, write_go_json_float, write_labels, write_point, write_str};
+use crate::params::{Params, parse_duration, parse_limit, parse_time, time_param};
+use crate::{ApiState, Success, now_ms};
+use std::time::Duration;
+use watchfire_promql::ast::{Expr, ValueType};
+use watchfire_promql::{Engine, QueryResult, Value};
+
+/// Prometheus' cap on the points of one series of a range query.
+const MAX_POINTS_PER_SERIES: i128 = 11_000;
+const TRUNCATED: &str = "results truncated due to limit";
+
+/// Per-request engine settings from `timeout` and `lookback_delta`.
+fn engine_for(state: &ApiState, p: &Params) -> Result<Engine, ApiError> {
+    let mut opts = state.engine.options().clone();
+    let to = p.get("timeout");
+    if !to.is_empty() {
+        let ns = parse_duration(to).map_err(|e| ApiError::invalid_param("timeout", e))?;
+        // A negative timeout has already expired, as a Go context deadline would.
+        let requested = Duration::from_nanos(u64::try_from(ns).unwrap_or(0));
+        opts.timeout = opts.timeout.min(requested);
+    }
+    let lb = p.get("lookback_delta");
+    if !lb.is_empty() {
+        let ns = parse_duration(lb).map_err(|e| {
+            ApiError::BadData(format!("error parsing lookback delta duration: {e}"))
+        })?;
+        if ns > 0 {
+            opts.lookback_delta_ms = (ns / 1_000_000).max(1);
+        }
+    }
+    Ok(Engine::new(opts))
+}
+
+fn parse_query(p: &Params) -> Result<Expr, ApiError> {
+    watchfire_promql::parse(p.get("query")).map_err(|e| ApiError::invalid_param("query", e))
+}
+
+/// Evaluates on the blocking pool: evaluation is CPU-bound and may read disk.
+async fn evaluate(
+    state: &ApiState,
+    engine: Engine,
+    expr: Expr,
+    (start, end, step): (i64, i64, i64),
+    range: bool,
+) -> Result<QueryResult, ApiError> {
+    let storage = state.storage.clone();
+    tokio::task::spawn_blocking(move || {
+        engine.eval_expr(storage.as_ref(), &expr, start, end, step, range)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("query evaluation task failed: {e}")))?
+    .map_err(ApiError::from_query)
+}
+
+/// `GET|POST /api/v1/query`: `query`, `time`, `timeout`, `limit`, `lookback_delta`.
+pub async fn instant(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
+    let limit = parse_limit(p)?;
+    let t = time_param(p, "time", now_ms())?;
+    let engine = engine_for(state, p)?;
+    let expr = parse_query(p)?;
+    let res = evaluate(state, engine, expr, (t, t, 1), false).await?;
+    Ok(render(res, limit))
+}
+
+/// `GET|POST /api/v1/query_range`: `query`, `start`, `end`, `step`, `timeout`,
+/// `limit`, `lookback_delta`.
+pub async fn range(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
+    let limit = parse_limit(p)?;
+    let start = parse_time(p.get("start")).map_err(|e| ApiError::invalid_param("start", e))?;
+    let end = parse_time(p.get("end")).map_err(|e| ApiError::invalid_param("end", e))?;
+    if end < start {
+        return Err(ApiError::invalid_param(
+            "end",
+            "end timestamp must not be before start time",
+        ));
+    }
+    let step_ns = parse_duration(p.get("step")).map_err(|e| ApiError::invalid_param("step", e))?;
+    if step_ns <= 0 {
+        return Err(ApiError::invalid_param(
+            "step",
+            "zero or negative query resolution step widths are not accepted. Try a positive integer",
+        ));
+    }
+    // Go's time.Sub saturates at the int64 nanosecond range; so do we.
+    let span_ns = ((i128::from(end) - i128::from(start)) * 1_000_000).min(i128::from(i64::MAX));
+    if span_ns / i128::from(step_ns) > MAX_POINTS_PER_SERIES {
+        return Err(ApiError::BadData(
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into(),
+        ));
+    }
+    let engine = engine_for(state, p)?;
+    let expr = parse_query(p)?;
+    match expr.value_type() {
+        ValueType::Scalar | ValueType::Vector => {}
+        other => {
+            let name = if other == ValueType::String {
+                "string"
+            } else {
+                "range vector"
+            };
+            return Err(ApiError::invalid_param(
+                "query",
+                format!(
+                    "invalid expression type \"{name}\" for range query, must be Scalar or instant Vector"
+                ),
+            ));
+        }
+    }
+    let step_ms = (step_ns / 1_000_000).max(1);
+    let res = evaluate(state, engine, expr, (start, end, step_ms), true).await?;
+    Ok(render(res, limit))
+}
+
+/// Turns a result into `{"resultType":...,"result":...}` plus annotations,
+/// keeping at most `limit` series (0: all).
+pub fn render(res: QueryResult, limit: usize) -> Success {
+    let mut warnings = res.warnings;
+    let mut out = String::new();
+    let mut o = Obj::new(&mut out);
+    match res.value {
+        Value::Vector(mut v) => {
+            if limit > 0 && v.len() > limit {
+                v.truncate(limit);
+                warnings.push(TRUNCATED.into());
+            }
+            o.str("resultType", "vector");
+            let buf = o.key("result");
+            buf.push('[');
+            for (i, s) in v.iter().enumerate() {
+                if i > 0 {
+                    buf.push(',');
+                }
+                buf.push_str("{\"metric\":");
+                write_labels(buf, &s.labels);
+                buf.push_str(",\"value\":");
+                write_point(buf, s.t, s.v);
+                buf.push('}');
+            }
+            buf.push(']');
+        }
+        Value::Matrix(mut m) => {
+            if limit > 0 && m.len() > limit {
+                m.truncate(limit);
+                warnings.push(TRUNCATED.into());
+            }
+            o.str("resultType", "matrix");
+            let buf = o.key("result");
+            buf.push('[');
+            for (i, s) in m.iter().enumerate() {
+                if i > 0 {
+                    buf.push(',');
+                }
+                buf.push_str("{\"metric\":");
+                write_labels(buf, &s.labels);
+                // Prometheus leaves "values" out of a series without float points.
+                if !s.points.is_empty() {
+                    buf.push_str(",\"values\":[");
+                    for (j, (t, v)) in s.points.iter().enumerate() {
+                        if j > 0 {
+                            buf.push(',');
+                        }
+                        write_point(buf, *t, *v);
+                    }
+                    buf.push(']');
+                }
+                buf.push('}');
+            }
+            buf.push(']');
+        }
+        Value::Scalar { t, v } => {
+            o.str("resultType", "scalar");
+            // Encoded by Go's encoding/json: float seconds, value in 'f' notation.
+            let buf = o.key("result");
+            buf.push('[');
+            write_go_json_float(buf, t as f64 / 1000.0);
+            buf.push_str(",\"");
+            buf.push_str(&crate::json::format_f(v));
+            buf.push_str("\"]");
+        }
+        Value::String { t, v } => {
+            o.str("resultType", "string");
+            let buf = o.key("result");
+            buf.push('[');
+            write_go_json_float(buf, t as f64 / 1000.0);
+            buf.push(',');
+            write_str(buf, &v);
+            buf.push(']');
+        }
+    }
+    o.end();
+    Success {
+        data: out,
+        warnings,
+        infos: res.infos,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use watchfire_model::Labels;
+    use watchfire_promql::{RangeSeries, VectorSample};
+
+    fn res(value: Value) -> QueryResult {
+        QueryResult {
+            value,
+            warnings: vec![],
+            infos: vec![],
+        }
+    }
+
+    #[test]
+    fn renders_vectors() {
+        let v = Value::Vector(vec![
+            VectorSample {
+                labels: Labels::from_pairs([("__name__", "foo")]),
+                t: 1000,
+                v: 1.0,
+            },
+            VectorSample {
+                labels: Labels::from_pairs([("__name__", "bar")]),
+                t: 2000,
+                v: 2.0,
+            },
+        ]);
+        let s = render(res(v.clone()), 0);
+        assert_eq!(
+            s.data,
+            r#"{"resultType":"vector","result":[{"metric":{"__name__":"foo"},"value":[1,"1"]},{"metric":{"__name__":"bar"},"value":[2,"2"]}]}"#
+        );
+        assert!(s.warnings.is_empty());
+        let s = render(res(v), 1);
+        assert_eq!(
+            s.data,
+            r#"{"resultType":"vector","result":[{"metric":{"__name__":"foo"},"value":[1,"1"]}]}"#
+        );
+        assert_eq!(s.warnings, vec![TRUNCATED.to_string()]);
+        let s = render(res(Value::Vector(vec![])), 0);
+        assert_eq!(s.data, r#"{"resultType":"vector","result":[]}"#);
+    }
+
+    #[test]
+    fn renders_matrices() {
+        let m = Value::Matrix(vec![
+            RangeSeries {
+                labels: Labels::from_pairs([("__name__", "foo")]),
+                points: vec![(1000, 1.0), (1500, 1e-7)],
+            },
+            RangeSeries {
+                labels: Labels::empty(),
+                points: vec![],
+            },
+        ]);
+        assert_eq!(
+            render(res(m), 0).data,
+            r#"{"resultType":"matrix","result":[{"metric":{"__name__":"foo"},"values":[[1,"1"],[1.500,"1e-07"]]},{"metric":{}}]}"#
+        );
+    }
+
+    #[test]
+    fn renders_scalars_and_strings() {
+        let s = render(
+            res(Value::Scalar {
+                t: 1_435_781_451_780,
+                v: 1e21,
+            }),
+            0,
+        );
+        assert_eq!(
+            s.data,
+            r#"{"resultType":"scalar","result":[1435781451.78,"1000000000000000000000"]}"#
+        );
+        let s = render(
+            res(Value::String {
+                t: 1000,
+                v: "a<b".into(),
+            }),
+            0,
+        );
+        assert_eq!(s.data, r#"{"resultType":"string","result":[1,"a\u003cb"]}"#);
+    }
+}
