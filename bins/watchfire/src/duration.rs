@@ -2,65 +2,12 @@
 
 use std::time::Duration;
 
-/// Parses a Prometheus duration: one or more `<number><unit>` with units
-/// `y w d h m s ms` in decreasing order, or `0`.
+/// Parses a Prometheus duration (`1h30m`, `15d`, `0`) for a flag.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let units: [(&str, u64); 7] = [
-        ("y", 365 * 86_400_000),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("ms", 1),
-        ("m", 60_000),
-        ("s", 1_000),
-    ];
-    let order = |u: &str| {
-        ["y", "w", "d", "h", "m", "s", "ms"]
-            .iter()
-            .position(|x| *x == u)
-    };
-    let mut rest = s;
-    let mut total: u64 = 0;
-    let mut last_rank: Option<usize> = None;
-    if rest.is_empty() {
-        return Err("empty duration".into());
-    }
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(format!(
-                "invalid duration {s:?}: expected a number at {rest:?}"
-            ));
-        }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}"))?;
-        rest = &rest[digits..];
-        let (unit, mult) = units
-            .iter()
-            .find(|(u, _)| rest.starts_with(u))
-            .ok_or_else(|| {
-                format!(
-                    "invalid duration {s:?}: unknown unit at {rest:?} (use y, w, d, h, m, s, ms)"
-                )
-            })?;
-        let rank = order(unit).unwrap_or(0);
-        if last_rank.is_some_and(|r| r >= rank) {
-            return Err(format!(
-                "invalid duration {s:?}: units must be in decreasing order"
-            ));
-        }
-        last_rank = Some(rank);
-        rest = &rest[unit.len()..];
-        total = n
-            .checked_mul(*mult)
-            .and_then(|x| total.checked_add(x))
-            .ok_or_else(|| format!("duration {s:?} is too large"))?;
-    }
-    Ok(Duration::from_millis(total))
+    let ms = watchfire_model::parse_duration_ms(s).ok_or_else(|| {
+        format!("invalid duration {s:?}: use units y, w, d, h, m, s, ms in that order, e.g. 1h30m")
+    })?;
+    Ok(Duration::from_millis(ms.unsigned_abs()))
 }
 
 /// Parses a byte size with Prometheus' units (`B KB MB GB TB PB EB`, powers of 1024).

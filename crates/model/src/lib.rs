@@ -13,12 +13,14 @@
 //! Native histograms are not modelled yet; [`ValueType`] is where they will join.
 #![deny(missing_docs)]
 
+mod duration;
 mod gofmt;
 mod labels;
 mod matcher;
 mod sample;
 mod symbols;
 
+pub use duration::parse_duration_ms;
 pub use gofmt::format_go_float;
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher, MatcherError};

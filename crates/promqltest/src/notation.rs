@@ -32,40 +32,7 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
             .checked_mul(1000)
             .ok_or_else(|| format!("duration {s:?} out of range"));
     }
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    let mut total: i64 = 0;
-    while i < bytes.len() {
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        if start == i {
-            return Err(format!("invalid duration {s:?}"));
-        }
-        let n: i64 = s[start..i]
-            .parse()
-            .map_err(|e| format!("invalid duration {s:?}: {e}"))?;
-        let ustart = i;
-        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
-            i += 1;
-        }
-        let unit_ms: i64 = match &s[ustart..i] {
-            "y" => 365 * 24 * 3600 * 1000,
-            "w" => 7 * 24 * 3600 * 1000,
-            "d" => 24 * 3600 * 1000,
-            "h" => 3600 * 1000,
-            "m" => 60 * 1000,
-            "s" => 1000,
-            "ms" => 1,
-            u => return Err(format!("invalid unit {u:?} in duration {s:?}")),
-        };
-        total = n
-            .checked_mul(unit_ms)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("duration {s:?} out of range"))?;
-    }
-    Ok(total)
+    watchfire_model::parse_duration_ms(s).ok_or_else(|| format!("invalid duration {s:?}"))
 }
 
 /// Parses a float the way Go's `strconv.ParseFloat` does for the spellings used in

@@ -262,45 +262,9 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("cannot parse {} to a valid duration", go_quote(s)))
 }
 
-/// `[0-9]+` followed by a unit, units `y w d h m s ms` each at most once in that
-/// order; or `0`.
+/// Prometheus' duration grammar, in nanoseconds.
 fn parse_prometheus_duration(s: &str) -> Option<i64> {
-    if s == "0" {
-        return Some(0);
-    }
-    const UNITS: [(&str, i64); 7] = [
-        ("y", 365 * 86_400_000),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ];
-    let mut rest = s;
-    let mut next_unit = 0;
-    let mut total_ms: i64 = 0;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let n: i64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let idx = UNITS.iter().position(|(u, _)| *u == unit)?;
-        if idx < next_unit {
-            return None;
-        }
-        next_unit = idx + 1;
-        total_ms = total_ms.checked_add(n.checked_mul(UNITS[idx].1)?)?;
-    }
-    total_ms.checked_mul(1_000_000)
+    watchfire_model::parse_duration_ms(s)?.checked_mul(1_000_000)
 }
 
 /// The `limit` parameter: 0 (no limit) when absent.
