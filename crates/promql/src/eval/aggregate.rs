@@ -1,9 +1,10 @@
 //! Aggregation operators.
 
-use super::{Elem, Evaluator, Grid, Val, exec};
+use super::{Elem, Evaluator, Grid, PtrMap, Val, exec, ptr_key};
 use crate::QueryError;
 use crate::ast::{AggregateOp, Expr, Grouping, Positions};
 use std::collections::HashMap;
+use std::sync::Arc;
 use watchfire_model::{Labels, METRIC_NAME};
 
 /// Neumaier-compensated summation step: returns the new sum and compensation.
@@ -155,6 +156,16 @@ impl Evaluator<'_> {
                 )));
             }
         };
+        // Group of each input label set, computed once per query (the label sets
+        // are kept alive in `alive` so their addresses stay unique).
+        let mut alive: Vec<Arc<Labels>> = Vec::new();
+        let mut group_of: PtrMap<usize> = PtrMap::default();
+        let mut group_ids: HashMap<Labels, usize> = HashMap::new();
+        let mut keys: Vec<Arc<Labels>> = Vec::new();
+        // Per step: slot of each group in `order` (usize::MAX when unseen).
+        let mut slot: Vec<usize> = Vec::new();
+        let mut order: Vec<usize> = Vec::new();
+        let mut bufs: Vec<Vec<Elem>> = Vec::new();
         let mut out = Vec::with_capacity(steps.len());
         for (i, step) in steps.into_iter().enumerate() {
             let p = match &param {
@@ -162,20 +173,62 @@ impl Evaluator<'_> {
                 _ => None,
             };
             // Groups in first-seen order.
-            let mut order: Vec<Labels> = Vec::new();
-            let mut groups: HashMap<Labels, Vec<Elem>> = HashMap::new();
             for e in step {
-                let k = group_key(&e.labels, grouping);
-                let g = groups.entry(k.clone()).or_insert_with(|| {
-                    order.push(k);
-                    Vec::new()
-                });
-                g.push(e);
+                let pk = ptr_key(&e.labels);
+                let g = match group_of.get(&pk) {
+                    Some(&g) => g,
+                    None => {
+                        let k = group_key(&e.labels, grouping);
+                        let g = match group_ids.get(&k) {
+                            Some(&g) => g,
+                            None => {
+                                let g = keys.len();
+                                group_ids.insert(k.clone(), g);
+                                keys.push(Arc::new(k));
+                                slot.push(usize::MAX);
+                                g
+                            }
+                        };
+                        alive.push(e.labels.clone());
+                        group_of.insert(pk, g);
+                        g
+                    }
+                };
+                if slot[g] == usize::MAX {
+                    slot[g] = order.len();
+                    order.push(g);
+                    if bufs.len() < order.len() {
+                        bufs.push(Vec::new());
+                    }
+                }
+                bufs[slot[g]].push(e);
             }
-            let mut res = Vec::new();
-            for k in order {
-                let Some(g) = groups.remove(&k) else { continue };
-                self.aggregate_group(op, k, g, p, param.as_ref(), param_pos, &mut res)?;
+            let mut res = Vec::with_capacity(order.len());
+            let mut failed = None;
+            for (j, &g) in order.iter().enumerate() {
+                slot[g] = usize::MAX;
+                if failed.is_none() {
+                    let grp = std::mem::take(&mut bufs[j]);
+                    match self.aggregate_group(
+                        op,
+                        &keys[g],
+                        grp,
+                        p,
+                        param.as_ref(),
+                        param_pos,
+                        &mut res,
+                    ) {
+                        Ok(mut back) => {
+                            back.clear();
+                            bufs[j] = back;
+                        }
+                        Err(err) => failed = Some(err),
+                    }
+                }
+            }
+            order.clear();
+            if let Some(err) = failed {
+                return Err(err);
             }
             if p.is_some_and(f64::is_nan) {
                 match op {
@@ -189,7 +242,7 @@ impl Evaluator<'_> {
             if op == AggregateOp::CountValues {
                 // Series are counted by their output label set, across groups.
                 let mut merged: Vec<Elem> = Vec::new();
-                let mut idx: HashMap<Labels, usize> = HashMap::new();
+                let mut idx: HashMap<Arc<Labels>, usize> = HashMap::new();
                 for e in res {
                     match idx.get(&e.labels) {
                         Some(&j) => merged[j].v += e.v,
@@ -210,13 +263,13 @@ impl Evaluator<'_> {
     fn aggregate_group(
         &mut self,
         op: AggregateOp,
-        key: Labels,
-        g: Vec<Elem>,
+        key: &Arc<Labels>,
+        mut g: Vec<Elem>,
         p: Option<f64>,
         param: Option<&Val>,
         param_pos: Option<crate::ast::Pos>,
         res: &mut Vec<Elem>,
-    ) -> Result<(), QueryError> {
+    ) -> Result<Vec<Elem>, QueryError> {
         let vals = || g.iter().map(|e| e.v);
         let any_drop = g.iter().any(|e| e.drop);
         let single = |v: f64| Elem {
@@ -261,14 +314,13 @@ impl Evaluator<'_> {
             AggregateOp::Topk | AggregateOp::Bottomk => {
                 let k = p.unwrap_or(f64::NAN);
                 if k.is_nan() || k < 1.0 {
-                    return Ok(());
+                    return Ok(g);
                 }
                 let k = if k >= g.len() as f64 {
                     g.len()
                 } else {
                     k as usize
                 };
-                let mut g = g;
                 let top = op == AggregateOp::Topk;
                 // NaNs always sort last.
                 g.sort_by(|a, b| match (a.v.is_nan(), b.v.is_nan()) {
@@ -278,25 +330,24 @@ impl Evaluator<'_> {
                     _ if top => b.v.total_cmp(&a.v),
                     _ => a.v.total_cmp(&b.v),
                 });
-                g.truncate(k);
-                res.extend(g);
+                res.extend(g.drain(..k));
             }
             AggregateOp::Limitk => {
                 let k = p.unwrap_or(f64::NAN);
                 if k.is_nan() || k < 1.0 {
-                    return Ok(());
+                    return Ok(g);
                 }
                 let k = if k >= g.len() as f64 {
                     g.len()
                 } else {
                     k as usize
                 };
-                res.extend(g.into_iter().take(k));
+                res.extend(g.drain(..k));
             }
             AggregateOp::LimitRatio => {
                 let mut r = p.unwrap_or(f64::NAN);
                 if r.is_nan() {
-                    return Ok(());
+                    return Ok(g);
                 }
                 if !(-1.0..=1.0).contains(&r) {
                     let capped = r.clamp(-1.0, 1.0);
@@ -307,7 +358,7 @@ impl Evaluator<'_> {
                     ));
                     r = capped;
                 }
-                for e in g {
+                for e in g.drain(..) {
                     let off = e.labels.stable_hash() as f64 / u64::MAX as f64;
                     let take = if r >= 0.0 { off < r } else { off >= 1.0 + r };
                     if take {
@@ -332,13 +383,13 @@ impl Evaluator<'_> {
                     let mut b = key.to_builder();
                     b.set(name.clone(), s);
                     res.push(Elem {
-                        labels: b.build(),
+                        labels: Arc::new(b.build()),
                         v: c,
                         drop: any_drop,
                     });
                 }
             }
         }
-        Ok(())
+        Ok(g)
     }
 }

@@ -1,9 +1,10 @@
 //! Binary operators: arithmetic, comparisons, set operators and vector matching.
 
-use super::{Elem, Evaluator, Grid, Val, exec};
+use super::{Elem, Evaluator, Grid, PtrMap, Val, exec, ptr_key};
 use crate::QueryError;
 use crate::ast::{BinaryOp, Cardinality, Expr, VectorMatching};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use watchfire_model::{Labels, LabelsBuilder, METRIC_NAME};
 
 /// Applies `op` to two floats: `(value, keep)`. Comparisons return the left value
@@ -37,6 +38,52 @@ fn signature(l: &Labels, on: bool, names: &[String]) -> Labels {
         }
     });
     Labels::from_sorted_unchecked(pairs.cloned().collect())
+}
+
+/// Matching signatures interned once per query: each input label set (by address)
+/// maps to a signature id.
+struct Sigs<'m> {
+    m: &'m VectorMatching,
+    by_ptr: PtrMap<usize>,
+    ids: HashMap<Labels, usize>,
+    sigs: Vec<Labels>,
+    /// Keeps the cached label sets alive so that their addresses stay unique.
+    alive: Vec<Arc<Labels>>,
+    /// Result labels of vector matching per (many side, one side) address.
+    results: HashMap<(usize, usize), Arc<Labels>>,
+}
+
+impl<'m> Sigs<'m> {
+    fn new(m: &'m VectorMatching) -> Self {
+        Sigs {
+            m,
+            by_ptr: PtrMap::default(),
+            ids: HashMap::new(),
+            sigs: Vec::new(),
+            alive: Vec::new(),
+            results: HashMap::new(),
+        }
+    }
+
+    fn id(&mut self, l: &Arc<Labels>) -> usize {
+        let k = ptr_key(l);
+        if let Some(&i) = self.by_ptr.get(&k) {
+            return i;
+        }
+        let sig = signature(l, self.m.on, &self.m.labels);
+        let i = match self.ids.get(&sig) {
+            Some(&i) => i,
+            None => {
+                let i = self.sigs.len();
+                self.ids.insert(sig.clone(), i);
+                self.sigs.push(sig);
+                i
+            }
+        };
+        self.alive.push(l.clone());
+        self.by_ptr.insert(k, i);
+        i
+    }
 }
 
 impl Evaluator<'_> {
@@ -75,16 +122,17 @@ impl Evaluator<'_> {
             (Val::Vector(a), Val::Vector(b)) => {
                 let default = VectorMatching::default();
                 let m = matching.unwrap_or(&default);
+                let mut sigs = Sigs::new(m);
                 let mut out = Vec::with_capacity(a.len());
                 for (i, (ls, rs)) in a.into_iter().zip(b).enumerate() {
                     if i % 64 == 0 {
                         self.check_deadline()?;
                     }
                     out.push(match op {
-                        BinaryOp::And => and_unless(ls, &rs, m, true),
-                        BinaryOp::Unless => and_unless(ls, &rs, m, false),
-                        BinaryOp::Or => or(ls, rs, m),
-                        _ => vector_op(op, ls, rs, m, return_bool, drop)?,
+                        BinaryOp::And => and_unless(ls, &rs, &mut sigs, true),
+                        BinaryOp::Unless => and_unless(ls, &rs, &mut sigs, false),
+                        BinaryOp::Or => or(ls, rs, &mut sigs),
+                        _ => vector_op(op, ls, rs, &mut sigs, return_bool, drop)?,
                     });
                 }
                 Ok(Val::Vector(out))
@@ -132,24 +180,18 @@ fn scalar_op(
         .collect()
 }
 
-fn and_unless(ls: Vec<Elem>, rs: &[Elem], m: &VectorMatching, and: bool) -> Vec<Elem> {
-    let sigs: HashSet<Labels> = rs
-        .iter()
-        .map(|e| signature(&e.labels, m.on, &m.labels))
-        .collect();
+fn and_unless(ls: Vec<Elem>, rs: &[Elem], sigs: &mut Sigs<'_>, and: bool) -> Vec<Elem> {
+    let set: HashSet<usize> = rs.iter().map(|e| sigs.id(&e.labels)).collect();
     ls.into_iter()
-        .filter(|e| sigs.contains(&signature(&e.labels, m.on, &m.labels)) == and)
+        .filter(|e| set.contains(&sigs.id(&e.labels)) == and)
         .collect()
 }
 
-fn or(mut ls: Vec<Elem>, rs: Vec<Elem>, m: &VectorMatching) -> Vec<Elem> {
-    let sigs: HashSet<Labels> = ls
-        .iter()
-        .map(|e| signature(&e.labels, m.on, &m.labels))
-        .collect();
+fn or(mut ls: Vec<Elem>, rs: Vec<Elem>, sigs: &mut Sigs<'_>) -> Vec<Elem> {
+    let set: HashSet<usize> = ls.iter().map(|e| sigs.id(&e.labels)).collect();
     ls.extend(
         rs.into_iter()
-            .filter(|e| !sigs.contains(&signature(&e.labels, m.on, &m.labels))),
+            .filter(|e| !set.contains(&sigs.id(&e.labels))),
     );
     ls
 }
@@ -158,23 +200,25 @@ fn vector_op(
     op: BinaryOp,
     ls: Vec<Elem>,
     rs: Vec<Elem>,
-    m: &VectorMatching,
+    sigs: &mut Sigs<'_>,
     return_bool: bool,
     drop: bool,
 ) -> Result<Vec<Elem>, QueryError> {
+    let m = sigs.m;
     let one_to_many = matches!(m.card, Cardinality::OneToMany(_));
     // The "many" side walks; the "one" side is indexed.
     let (many, one) = if one_to_many { (rs, ls) } else { (ls, rs) };
-    let mut index: HashMap<Labels, usize> = HashMap::with_capacity(one.len());
+    let mut index: PtrMap<usize> = PtrMap::default();
+    index.reserve(one.len());
     for (i, e) in one.iter().enumerate() {
-        let sig = signature(&e.labels, m.on, &m.labels);
+        let sig = sigs.id(&e.labels);
         if let Some(&j) = index.get(&sig) {
             let side = if one_to_many { "left" } else { "right" };
             let mut pair = [one[j].labels.to_string(), e.labels.to_string()];
             pair.sort();
             return Err(exec(format!(
-                "found duplicate series for the match group {sig} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
-                pair[0], pair[1]
+                "found duplicate series for the match group {} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+                sigs.sigs[sig], pair[0], pair[1]
             )));
         }
         index.insert(sig, i);
@@ -183,14 +227,14 @@ fn vector_op(
         Cardinality::ManyToOne(l) | Cardinality::OneToMany(l) => l,
         _ => &[],
     };
-    let mut matched: HashSet<Labels> = HashSet::new();
-    let mut inserted: HashSet<(Labels, Labels)> = HashSet::new();
+    let mut matched: HashSet<usize> = HashSet::new();
+    let mut inserted: HashSet<(usize, Arc<Labels>)> = HashSet::new();
     let mut out = Vec::new();
     for e in many {
-        let sig = signature(&e.labels, m.on, &m.labels);
+        let sig = sigs.id(&e.labels);
         let Some(&j) = index.get(&sig) else { continue };
         let o = &one[j];
-        if m.card == Cardinality::OneToOne && !matched.insert(sig.clone()) {
+        if m.card == Cardinality::OneToOne && !matched.insert(sig) {
             return Err(exec(
                 "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
             ));
@@ -202,7 +246,16 @@ fn vector_op(
         } else if !keep {
             continue;
         }
-        let labels = result_labels(&e.labels, &o.labels, m, include);
+        // Both label sets are kept alive by `sigs.alive` (they went through `id`).
+        let rk = (ptr_key(&e.labels), ptr_key(&o.labels));
+        let labels = match sigs.results.get(&rk) {
+            Some(l) => l.clone(),
+            None => {
+                let l = Arc::new(result_labels(&e.labels, &o.labels, m, include));
+                sigs.results.insert(rk, l.clone());
+                l
+            }
+        };
         if m.card != Cardinality::OneToOne && !inserted.insert((sig, labels.clone())) {
             return Err(exec(
                 "multiple matches for labels: grouping labels must ensure unique matches",

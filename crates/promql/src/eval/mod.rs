@@ -7,7 +7,9 @@ mod selector;
 
 use crate::ast::{AtModifier, Expr};
 use crate::{EngineOptions, QueryError, RangeSeries, Value, VectorSample};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 use std::time::Instant;
 use watchfire_model::{Labels, METRIC_NAME, Sample};
 use watchfire_storage::Queryable;
@@ -18,7 +20,8 @@ pub(crate) const DEFAULT_SUBQUERY_STEP_MS: i64 = 60_000;
 /// One element of an instant vector at one step.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Elem {
-    pub labels: Labels,
+    /// Shared so that carrying a series through every step is a refcount bump.
+    pub labels: Arc<Labels>,
     pub v: f64,
     /// `__name__` is to be removed at the end of the query (delayed name removal,
     /// so that `label_replace` and `by (__name__)` still see it).
@@ -27,18 +30,18 @@ pub(crate) struct Elem {
 
 impl Elem {
     /// An element that keeps its metric name.
-    pub fn new(labels: Labels, v: f64) -> Self {
+    pub fn new(labels: impl Into<Arc<Labels>>, v: f64) -> Self {
         Elem {
-            labels,
+            labels: labels.into(),
             v,
             drop: false,
         }
     }
 
     /// The labels with the name removed if it is marked for dropping.
-    pub fn final_labels(self) -> Labels {
-        if self.drop {
-            drop_name(&self.labels)
+    pub fn final_labels(self) -> Arc<Labels> {
+        if self.drop && self.labels.metric_name().is_some() {
+            Arc::new(drop_name(&self.labels))
         } else {
             self.labels
         }
@@ -87,11 +90,14 @@ impl Grid {
     }
 }
 
+/// A series (shared label set) with its samples.
+pub(crate) type SeriesSamples = (Arc<Labels>, Vec<Sample>);
+
 /// Series with their samples (stale markers kept for instant selectors, dropped
 /// for range ones), as a range argument needs them.
 #[derive(Debug, Clone)]
 pub(crate) struct RangeArg {
-    pub series: Vec<(Labels, Vec<Sample>)>,
+    pub series: Vec<SeriesSamples>,
     pub range_ms: i64,
     pub offset_ms: i64,
     pub at: Option<i64>,
@@ -221,7 +227,7 @@ impl<'a> Evaluator<'a> {
                         .collect();
                     if !pts.is_empty() {
                         out.push(RangeSeries {
-                            labels,
+                            labels: Arc::unwrap_or_clone(labels),
                             points: pts,
                         });
                     }
@@ -298,7 +304,7 @@ impl<'a> Evaluator<'a> {
                 let series = match self.eval(expr, sub)? {
                     Val::Vector(steps) => steps_to_series(&times, steps)?,
                     Val::Scalar(vs) => vec![(
-                        Labels::empty(),
+                        Arc::new(Labels::empty()),
                         times
                             .iter()
                             .zip(vs)
@@ -321,23 +327,79 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// A cheap hasher for pointer-sized keys (label sets identified by their `Arc`).
+#[derive(Default)]
+pub(crate) struct PtrHasher(u64);
+
+impl Hasher for PtrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_usize(n as usize);
+    }
+}
+
+/// A map keyed by the address of a shared label set.
+pub(crate) type PtrMap<V> = HashMap<usize, V, BuildHasherDefault<PtrHasher>>;
+
+/// The key of `l` in a [`PtrMap`]. Only valid while the `Arc` is kept alive.
+pub(crate) fn ptr_key(l: &Arc<Labels>) -> usize {
+    Arc::as_ptr(l) as usize
+}
+
 /// Regroups per-step vectors into series, erroring on duplicate label sets.
 pub(crate) fn steps_to_series(
     times: &[i64],
     steps: Vec<Vec<Elem>>,
-) -> Result<Vec<(Labels, Vec<Sample>)>, QueryError> {
-    let mut map: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
+) -> Result<Vec<SeriesSamples>, QueryError> {
+    let mut series: Vec<SeriesSamples> = Vec::new();
+    let mut by_labels: HashMap<Arc<Labels>, usize> = HashMap::new();
+    // Series index per (input label set, drop flag); the inputs are kept alive in
+    // `alive` so that their addresses stay unique.
+    let mut by_ptr: [PtrMap<usize>; 2] = [PtrMap::default(), PtrMap::default()];
+    let mut alive: Vec<Arc<Labels>> = Vec::new();
     for (t, step) in times.iter().zip(steps) {
         for e in step {
             let v = e.v;
-            let pts = map.entry(e.final_labels()).or_default();
+            let k = ptr_key(&e.labels);
+            let d = usize::from(e.drop);
+            let idx = match by_ptr[d].get(&k) {
+                Some(&i) => i,
+                None => {
+                    alive.push(e.labels.clone());
+                    let fl = e.final_labels();
+                    let i = match by_labels.get(&fl) {
+                        Some(&i) => i,
+                        None => {
+                            let i = series.len();
+                            by_labels.insert(fl.clone(), i);
+                            series.push((fl, Vec::new()));
+                            i
+                        }
+                    };
+                    by_ptr[d].insert(k, i);
+                    i
+                }
+            };
+            let pts = &mut series[idx].1;
             if pts.last().is_some_and(|p| p.t == *t) {
                 return Err(exec("vector cannot contain metrics with the same labelset"));
             }
             pts.push(Sample::new(*t, v));
         }
     }
-    Ok(map.into_iter().collect())
+    drop(alive);
+    series.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(series)
 }
 
 /// Builds the public result of an evaluation.
@@ -376,7 +438,7 @@ pub(crate) fn to_value(val: Val, grid: Grid, range: bool) -> Result<Value, Query
             Value::Vector(
                 step.into_iter()
                     .map(|e| VectorSample {
-                        labels: e.labels,
+                        labels: Arc::unwrap_or_clone(e.labels),
                         t: grid.start,
                         v: e.v,
                     })
@@ -387,7 +449,7 @@ pub(crate) fn to_value(val: Val, grid: Grid, range: bool) -> Result<Value, Query
             steps_to_series(&times, steps)?
                 .into_iter()
                 .map(|(labels, pts)| RangeSeries {
-                    labels,
+                    labels: Arc::unwrap_or_clone(labels),
                     points: pts.into_iter().map(|s| (s.t, s.v)).collect(),
                 })
                 .collect(),

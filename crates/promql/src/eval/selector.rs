@@ -1,13 +1,14 @@
 //! Reading series from storage and instant vector selection.
 
-use super::{Elem, Evaluator, Grid, Val};
+use super::{Elem, Evaluator, Grid, SeriesSamples, Val};
 use crate::QueryError;
 use crate::ast::VectorSelector;
-use watchfire_model::{Labels, Matcher, Sample, is_stale_nan};
+use std::sync::Arc;
+use watchfire_model::{Labels, Matcher, is_stale_nan};
 use watchfire_storage::SelectHints;
 
 /// A series and, per step, the `(timestamp, value)` an instant selector picks.
-pub(crate) type Picked = (Labels, Vec<Option<(i64, f64)>>);
+pub(crate) type Picked = (Arc<Labels>, Vec<Option<(i64, f64)>>);
 
 impl Evaluator<'_> {
     /// All series matching `matchers` with their samples in `[mint, maxt]`.
@@ -16,7 +17,7 @@ impl Evaluator<'_> {
         matchers: &[Matcher],
         mint: i64,
         maxt: i64,
-    ) -> Result<Vec<(Labels, Vec<Sample>)>, QueryError> {
+    ) -> Result<Vec<SeriesSamples>, QueryError> {
         let storage_err = |e: watchfire_storage::StorageError| QueryError::Storage(e.to_string());
         let querier = self.storage.querier(mint, maxt).map_err(storage_err)?;
         let hints = SelectHints {
@@ -43,7 +44,7 @@ impl Evaluator<'_> {
             }
             self.add_samples(samples.len())?;
             if !samples.is_empty() {
-                out.push((series.labels, samples));
+                out.push((Arc::new(series.labels), samples));
             }
         }
         Ok(out)
@@ -70,9 +71,13 @@ impl Evaluator<'_> {
         for (labels, samples) in series {
             let mut pts = Vec::with_capacity(times.len());
             let mut any = false;
+            // Evaluation times only grow, so the sample cursor only moves forward.
+            let mut idx = 0;
             for &t in &times {
                 let rt = at.unwrap_or(t) - vs.offset_ms;
-                let idx = samples.partition_point(|s| s.t <= rt);
+                while idx < samples.len() && samples[idx].t <= rt {
+                    idx += 1;
+                }
                 let p = idx
                     .checked_sub(1)
                     .and_then(|i| samples.get(i))
@@ -95,7 +100,9 @@ impl Evaluator<'_> {
         grid: Grid,
     ) -> Result<Val, QueryError> {
         let series = self.select_points(vs, grid)?;
-        let mut steps: Vec<Vec<Elem>> = vec![Vec::new(); grid.len()];
+        let mut steps: Vec<Vec<Elem>> = (0..grid.len())
+            .map(|_| Vec::with_capacity(series.len()))
+            .collect();
         for (labels, pts) in series {
             for (i, p) in pts.into_iter().enumerate() {
                 if let (Some((_, v)), Some(step)) = (p, steps.get_mut(i)) {

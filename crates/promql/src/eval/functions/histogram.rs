@@ -1,9 +1,10 @@
 //! `histogram_quantile` over classic (`le`-labelled) buckets.
 
-use super::super::{Elem, Evaluator, Grid, Val, exec};
+use super::super::{Elem, Evaluator, Grid, PtrMap, Val, exec, ptr_key};
 use crate::QueryError;
 use crate::ast::{Expr, Positions};
 use std::collections::HashMap;
+use std::sync::Arc;
 use watchfire_model::{Labels, METRIC_NAME};
 
 /// The quantile `q` of cumulative buckets `(upper bound, count)`, and whether the
@@ -67,8 +68,8 @@ pub(crate) fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> (f64, bool)
     (start + (end - start) * (rank / count), fixed)
 }
 
-/// A histogram's metric name and `(le, count)` buckets.
-type Group = (Option<String>, Vec<(f64, f64)>);
+/// A group seen at one step: its id, metric name and `(le, count)` buckets.
+type StepGroup = (usize, Option<String>, Vec<(f64, f64)>);
 
 impl Evaluator<'_> {
     pub(crate) fn eval_histogram_quantile(
@@ -89,6 +90,14 @@ impl Evaluator<'_> {
             Val::Vector(s) => s,
             _ => return Err(exec("histogram_quantile expects an instant vector")),
         };
+        // Per input label set (by address, kept alive by `alive`): its `le` and
+        // group, computed once per query.
+        let mut by_ptr: PtrMap<Option<(f64, usize)>> = PtrMap::default();
+        let mut alive: Vec<Arc<Labels>> = Vec::new();
+        let mut ids: HashMap<Labels, usize> = HashMap::new();
+        let mut keys: Vec<Arc<Labels>> = Vec::new();
+        let mut slot: Vec<usize> = Vec::new();
+        let mut order: Vec<StepGroup> = Vec::new();
         let mut out = Vec::with_capacity(steps.len());
         for (i, step) in steps.into_iter().enumerate() {
             let qv = q.get(i).copied().unwrap_or(f64::NAN);
@@ -101,36 +110,57 @@ impl Evaluator<'_> {
                     ),
                 );
             }
-            let mut order: Vec<Labels> = Vec::new();
-            let mut groups: HashMap<Labels, Group> = HashMap::new();
             for e in step {
-                let Some(le) = e
-                    .labels
-                    .get("le")
-                    .and_then(|s| s.trim().parse::<f64>().ok())
-                else {
-                    let name = e.labels.metric_name().unwrap_or("").to_string();
-                    self.warn_at(pos.arg(1), format!(
-                        "PromQL warning: bucket label \"le\" is missing or has a malformed value of {:?} for metric name {name:?}",
-                        e.labels.get("le").unwrap_or("")
-                    ));
-                    continue;
+                let pk = ptr_key(&e.labels);
+                let entry = match by_ptr.get(&pk) {
+                    Some(&x) => x,
+                    None => {
+                        let x = match e
+                            .labels
+                            .get("le")
+                            .and_then(|s| s.trim().parse::<f64>().ok())
+                        {
+                            None => {
+                                let name = e.labels.metric_name().unwrap_or("").to_string();
+                                self.warn_at(pos.arg(1), format!(
+                                    "PromQL warning: bucket label \"le\" is missing or has a malformed value of {:?} for metric name {name:?}",
+                                    e.labels.get("le").unwrap_or("")
+                                ));
+                                None
+                            }
+                            Some(le) => {
+                                let mut b = e.labels.to_builder();
+                                b.delete("le");
+                                b.delete(METRIC_NAME);
+                                let key = b.build();
+                                let g = match ids.get(&key) {
+                                    Some(&g) => g,
+                                    None => {
+                                        let g = keys.len();
+                                        ids.insert(key.clone(), g);
+                                        keys.push(Arc::new(key));
+                                        slot.push(usize::MAX);
+                                        g
+                                    }
+                                };
+                                Some((le, g))
+                            }
+                        };
+                        alive.push(e.labels.clone());
+                        by_ptr.insert(pk, x);
+                        x
+                    }
                 };
-                let mut b = e.labels.to_builder();
-                b.delete("le");
-                b.delete(METRIC_NAME);
-                let key = b.build();
-                let g = groups.entry(key.clone()).or_insert_with(|| {
-                    order.push(key);
-                    (e.labels.metric_name().map(str::to_string), Vec::new())
-                });
-                g.1.push((le, e.v));
+                let Some((le, g)) = entry else { continue };
+                if slot[g] == usize::MAX {
+                    slot[g] = order.len();
+                    order.push((g, e.labels.metric_name().map(str::to_string), Vec::new()));
+                }
+                order[slot[g]].2.push((le, e.v));
             }
-            let mut res = Vec::new();
-            for key in order {
-                let Some((name, mut buckets)) = groups.remove(&key) else {
-                    continue;
-                };
+            let mut res = Vec::with_capacity(order.len());
+            for (g, name, mut buckets) in order.drain(..) {
+                slot[g] = usize::MAX;
                 let (v, fixed) = bucket_quantile(qv, &mut buckets);
                 if fixed {
                     self.info_at(pos.arg(1), format!(
@@ -138,7 +168,7 @@ impl Evaluator<'_> {
                         name.unwrap_or_default()
                     ));
                 }
-                res.push(Elem::new(key, v));
+                res.push(Elem::new(keys[g].clone(), v));
             }
             out.push(res);
         }

@@ -5,6 +5,7 @@ use super::range::apply_windows;
 use crate::QueryError;
 use crate::ast::{Expr, Positions};
 use std::cmp::Ordering;
+use std::sync::Arc;
 use watchfire_model::{Labels, METRIC_NAME, MatchOp};
 
 /// Compares strings with digit runs compared as numbers ("cpu2" < "cpu10").
@@ -111,7 +112,7 @@ impl Evaluator<'_> {
                             caps.expand(&repl, &mut res);
                             let mut b = e.labels.to_builder();
                             b.set(dst.clone(), res);
-                            e.labels = b.build();
+                            e.labels = Arc::new(b.build());
                             if dst == METRIC_NAME {
                                 e.drop = false;
                             }
@@ -142,7 +143,7 @@ impl Evaluator<'_> {
                             .join(&sep);
                         let mut b = e.labels.to_builder();
                         b.set(dst.clone(), joined);
-                        e.labels = b.build();
+                        e.labels = Arc::new(b.build());
                         if dst == METRIC_NAME {
                             e.drop = false;
                         }

@@ -40,7 +40,9 @@ pub(crate) fn apply_windows(
     f: &mut dyn FnMut(&Window<'_>) -> Option<f64>,
 ) -> Vec<Vec<Elem>> {
     let times = grid.times();
-    let mut out: Vec<Vec<Elem>> = vec![Vec::new(); times.len()];
+    let mut out: Vec<Vec<Elem>> = (0..times.len())
+        .map(|_| Vec::with_capacity(ra.series.len()))
+        .collect();
     for (labels, samples) in &ra.series {
         for (i, &t) in times.iter().enumerate() {
             let (lo, hi) = ra.window(t);
