@@ -46,6 +46,32 @@ pub fn format_go_float(v: f64) -> String {
     }
 }
 
+/// Quotes `s` like Go's `%q` (Prometheus prints label values and messages this way).
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_go_float as g;
@@ -68,6 +94,14 @@ mod tests {
         assert_eq!(g(1e21), "1e+21");
         assert_eq!(g(5e-324), "5e-324");
         assert_eq!(g(0.1 + 0.2), "0.30000000000000004");
+    }
+
+    #[test]
+    fn quotes_like_go() {
+        assert_eq!(
+            super::go_quote("a\"b\\c\n\u{1}é"),
+            "\"a\\\"b\\\\c\\n\\x01é\""
+        );
     }
 
     #[test]

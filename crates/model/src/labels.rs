@@ -119,14 +119,14 @@ impl Labels {
 }
 
 impl fmt::Display for Labels {
-    /// Prints in PromQL selector style: `{a="1", b="2"}`.
+    /// Prints in PromQL selector style, values quoted as Go does: `{a="1", b="2"}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("{")?;
         for (i, l) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            write!(f, "{}={:?}", l.name, l.value)?;
+            write!(f, "{}={}", l.name, crate::go_quote(&l.value))?;
         }
         f.write_str("}")
     }

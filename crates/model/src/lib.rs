@@ -21,7 +21,7 @@ mod sample;
 mod symbols;
 
 pub use duration::parse_duration_ms;
-pub use gofmt::format_go_float;
+pub use gofmt::{format_go_float, go_quote};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use sample::{
