@@ -15,7 +15,10 @@ fn manifest_dir() -> PathBuf {
 }
 
 fn suite_dir() -> PathBuf {
-    manifest_dir().join("../../../shared/promqltest")
+    std::env::var_os("WATCHFIRE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("../../../shared"))
+        .join("promqltest")
 }
 
 fn ratchet_path() -> PathBuf {

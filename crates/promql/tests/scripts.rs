@@ -9,7 +9,15 @@ use std::collections::BTreeMap;
 use watchfire_model::{Labels, Sample};
 use watchfire_promql::{Engine, EngineOptions, QueryError, Value};
 
-const DIR: &str = "/work/shared/promqltest";
+/// Prometheus' scripts: `$WATCHFIRE_SHARED/promqltest`, by default `shared/` next to the repository.
+fn scripts_dir() -> std::path::PathBuf {
+    std::env::var_os("WATCHFIRE_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+        })
+        .join("promqltest")
+}
 
 #[derive(Default, Debug)]
 struct Stats {
@@ -339,8 +347,8 @@ fn check(
 
 #[test]
 fn promqltest_scripts() {
-    let Ok(dir) = std::fs::read_dir(DIR) else {
-        eprintln!("{DIR} not present; skipping");
+    let Ok(dir) = std::fs::read_dir(scripts_dir()) else {
+        eprintln!("{} not present; skipping", scripts_dir().display());
         return;
     };
     let mut files: Vec<_> = dir

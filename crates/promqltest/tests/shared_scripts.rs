@@ -7,7 +7,10 @@ use watchfire_promqltest::{Command, parse_script};
 
 #[test]
 fn shared_scripts_parse() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/promqltest");
+    let dir = std::env::var_os("WATCHFIRE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .join("promqltest");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         eprintln!("{} not found; skipping", dir.display());
         return;
