@@ -246,6 +246,29 @@ impl Evaluator<'_> {
                     Some(acc)
                 })?
             }
+            "ts_of_min_over_time" | "ts_of_max_over_time" => {
+                // Timestamp of the last sample holding the extreme value (ties
+                // go to the later sample, as in Prometheus).
+                let min = name == "ts_of_min_over_time";
+                self.range_fn(arg0()?, grid, false, |w| {
+                    let mut acc = f64::NAN;
+                    let mut ts = None;
+                    for s in w.samples {
+                        let better = if min { s.v <= acc } else { s.v >= acc };
+                        if acc.is_nan() || better {
+                            acc = s.v;
+                            ts = Some(s.t);
+                        }
+                    }
+                    ts.map(|t| t as f64 / 1e3)
+                })?
+            }
+            "ts_of_first_over_time" => self.range_fn(arg0()?, grid, false, |w| {
+                w.samples.first().map(|s| s.t as f64 / 1e3)
+            })?,
+            "ts_of_last_over_time" => self.range_fn(arg0()?, grid, false, |w| {
+                w.samples.last().map(|s| s.t as f64 / 1e3)
+            })?,
             "stdvar_over_time" | "stddev_over_time" => {
                 let dev = name == "stddev_over_time";
                 self.range_fn(arg0()?, grid, false, |w| {
