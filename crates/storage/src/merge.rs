@@ -32,6 +32,20 @@ impl ChainedSampleIterator {
     }
 }
 
+impl ChainedSampleIterator {
+    /// Moves past the front part once it is exhausted. Returns false when it ended
+    /// with an error, which then ends the whole chain.
+    fn drop_exhausted_part(&mut self) -> bool {
+        if let Some(e) = self.parts.front_mut().and_then(|p| p.error()) {
+            self.error = Some(e);
+            self.parts.clear();
+            return false;
+        }
+        self.parts.pop_front();
+        true
+    }
+}
+
 impl SampleIterator for ChainedSampleIterator {
     fn next(&mut self) -> Option<Sample> {
         loop {
@@ -43,12 +57,9 @@ impl SampleIterator for ChainedSampleIterator {
                     return Some(s);
                 }
                 None => {
-                    if let Some(e) = part.error() {
-                        self.error = Some(e);
-                        self.parts.clear();
+                    if !self.drop_exhausted_part() {
                         return None;
                     }
-                    self.parts.pop_front();
                 }
             }
         }
@@ -72,12 +83,9 @@ impl SampleIterator for ChainedSampleIterator {
                     return Some(s);
                 }
                 None => {
-                    if let Some(e) = part.error() {
-                        self.error = Some(e);
-                        self.parts.clear();
+                    if !self.drop_exhausted_part() {
                         return None;
                     }
-                    self.parts.pop_front();
                 }
             }
         }

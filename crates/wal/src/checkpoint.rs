@@ -71,27 +71,7 @@ fn parse_checkpoint(name: &str) -> Option<u32> {
 
 /// All complete checkpoints in `wal_dir`, ascending by number.
 pub fn list(wal_dir: impl AsRef<Path>) -> Result<Vec<(PathBuf, u32)>> {
-    let dir = wal_dir.as_ref();
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(WalError::io("read directory", dir, e)),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| WalError::io("read directory", dir, e))?;
-        let Some(n) = entry.file_name().to_str().and_then(parse_checkpoint) else {
-            continue;
-        };
-        let ft = entry
-            .file_type()
-            .map_err(|e| WalError::io("stat", entry.path(), e))?;
-        if ft.is_dir() {
-            out.push((entry.path(), n));
-        }
-    }
-    out.sort_unstable_by_key(|&(_, n)| n);
-    Ok(out)
+    crate::format::numbered_entries(wal_dir.as_ref(), parse_checkpoint, true)
 }
 
 /// The newest complete checkpoint in `wal_dir`: its path and number.

@@ -99,10 +99,13 @@ pub(crate) fn parse_number(name: &str) -> Option<u32> {
     name.parse().ok()
 }
 
-/// All segment numbers in `dir`, ascending. Entries that are not regular
-/// files named by a segment number are ignored. A missing directory has no
-/// segments.
-pub(crate) fn list_segments(dir: &Path) -> Result<Vec<u32>> {
+/// Entries of `dir` whose names `parse` into a number and whose type is a directory
+/// (`want_dir`) or a regular file, ascending by number. A missing directory is empty.
+pub(crate) fn numbered_entries(
+    dir: &Path,
+    parse: impl Fn(&str) -> Option<u32>,
+    want_dir: bool,
+) -> Result<Vec<(PathBuf, u32)>> {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -111,18 +114,28 @@ pub(crate) fn list_segments(dir: &Path) -> Result<Vec<u32>> {
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| WalError::io("read directory", dir, e))?;
-        let Some(n) = entry.file_name().to_str().and_then(parse_number) else {
+        let Some(n) = entry.file_name().to_str().and_then(&parse) else {
             continue;
         };
         let ft = entry
             .file_type()
             .map_err(|e| WalError::io("stat", entry.path(), e))?;
-        if ft.is_file() {
-            out.push(n);
+        if (want_dir && ft.is_dir()) || (!want_dir && ft.is_file()) {
+            out.push((entry.path(), n));
         }
     }
-    out.sort_unstable();
+    out.sort_unstable_by_key(|&(_, n)| n);
     Ok(out)
+}
+
+/// All segment numbers in `dir`, ascending. Entries that are not regular
+/// files named by a segment number are ignored. A missing directory has no
+/// segments.
+pub(crate) fn list_segments(dir: &Path) -> Result<Vec<u32>> {
+    Ok(numbered_entries(dir, parse_number, false)?
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect())
 }
 
 /// The first and last segment numbers in `dir`, or `None` if it holds no
