@@ -1,0 +1,2 @@
+//! Watchfire alertmanager-config (work in progress).
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! Watchfire config (work in progress).
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! Watchfire relabel (work in progress).
+#![deny(missing_docs)]

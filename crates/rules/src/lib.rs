@@ -1,0 +1,2 @@
+//! Watchfire rules (work in progress).
+#![deny(missing_docs)]

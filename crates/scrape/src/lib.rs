@@ -1,0 +1,2 @@
+//! Watchfire scrape (work in progress).
+#![deny(missing_docs)]

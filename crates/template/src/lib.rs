@@ -1,0 +1,2 @@
+//! Watchfire template (work in progress).
+#![deny(missing_docs)]
