@@ -2,8 +2,9 @@
 //!
 //! [`router`] serves, under `/api/v1`, the endpoints Grafana, `promtool` and other
 //! Prometheus clients call: `query`, `query_range`, `series`, `labels`,
-//! `label/<name>/values`, `status/{buildinfo,runtimeinfo,flags,tsdb}`, and the
-//! still empty `metadata` and `query_exemplars`. Paths, parameters, JSON shapes,
+//! `label/<name>/values`, `status/{buildinfo,runtimeinfo,flags,tsdb,config}`,
+//! `targets`, `targets/metadata`, `metadata`, `scrape_pools`, `rules`, `alerts`,
+//! and the still empty `query_exemplars`. Paths, parameters, JSON shapes,
 //! error types, error messages and status codes follow Prometheus' documented
 //! behaviour and its `web/api/v1` implementation.
 //!
@@ -12,7 +13,9 @@
 //! * **Contracts only.** [`ApiState`] holds the store as
 //!   `Arc<dyn Queryable>` and `Arc<dyn CardinalitySource>` (the
 //!   `watchfire-storage` traits) plus a PromQL [`Engine`]; this crate never sees
-//!   the TSDB, so it can be tested against any store.
+//!   the TSDB, so it can be tested against any store. Targets, rules and the
+//!   configuration come through the small traits of [`providers`], which the
+//!   binary implements over its scrape manager, rule manager and config.
 //! * **Parameters** are gathered like Go's `Request.Form` ([`params::Params`]):
 //!   a form-encoded POST body first, then the query string, so every endpoint
 //!   Prometheus accepts by POST takes the same parameters either way. Times are
@@ -34,8 +37,7 @@
 //!
 //! # Not yet
 //!
-//! * `metadata` answers `{}` and `query_exemplars` `[]`: metadata and exemplars
-//!   come from scrapes, which do not exist yet.
+//! * `query_exemplars` answers `[]`: exemplars are not stored yet.
 //! * `format_query` and `parse_query` are not served: the syntax tree cannot print
 //!   itself yet.
 //! * The `stats` parameter is ignored (no `stats` object in answers), there is
@@ -47,8 +49,10 @@ mod error;
 pub mod json;
 mod meta;
 pub mod params;
+pub mod providers;
 mod query;
 mod status;
+mod targets;
 
 pub use error::ApiError;
 
@@ -110,6 +114,12 @@ pub struct ApiState {
     pub build_info: Arc<BuildInfo>,
     /// Runtime information (`status/runtimeinfo`).
     pub runtime_info: Arc<RuntimeInfo>,
+    /// Scrape targets and their metadata; `None` answers empty lists.
+    pub targets: Option<Arc<dyn providers::TargetsProvider>>,
+    /// Rules and alerts; `None` answers empty lists.
+    pub rules: Option<Arc<dyn providers::RulesProvider>>,
+    /// The loaded configuration; `None` answers an empty YAML.
+    pub config: Option<Arc<dyn providers::ConfigProvider>>,
 }
 
 impl ApiState {
@@ -132,6 +142,9 @@ impl ApiState {
                 start_time_ms: now_ms(),
                 ..RuntimeInfo::default()
             }),
+            targets: None,
+            rules: None,
+            config: None,
         }
     }
 }
@@ -236,8 +249,32 @@ async fn exemplars(p: Params) -> Response {
     }
 }
 
-async fn metadata(p: Params) -> Response {
-    respond(status::metadata(&p))
+async fn metadata(State(st): State<ApiState>, p: Params) -> Response {
+    respond(targets::metadata(&st, &p))
+}
+
+async fn targets_list(State(st): State<ApiState>, p: Params) -> Response {
+    targets::targets(&st, &p).into_response()
+}
+
+async fn targets_metadata(State(st): State<ApiState>, p: Params) -> Response {
+    respond(targets::targets_metadata(&st, &p))
+}
+
+async fn scrape_pools(State(st): State<ApiState>) -> Response {
+    targets::scrape_pools(&st).into_response()
+}
+
+async fn rules(State(st): State<ApiState>, p: Params) -> Response {
+    respond(targets::rules(&st, &p))
+}
+
+async fn alerts(State(st): State<ApiState>) -> Response {
+    targets::alerts(&st).into_response()
+}
+
+async fn config(State(st): State<ApiState>) -> Response {
+    targets::config(&st).into_response()
 }
 
 async fn build_info(State(st): State<ApiState>) -> Response {
@@ -270,6 +307,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/status/runtimeinfo", get(runtime_info))
         .route("/api/v1/status/flags", get(flags))
         .route("/api/v1/status/tsdb", get(tsdb))
+        .route("/api/v1/status/config", get(config))
+        .route("/api/v1/targets", get(targets_list))
+        .route("/api/v1/targets/metadata", get(targets_metadata))
+        .route("/api/v1/scrape_pools", get(scrape_pools))
+        .route("/api/v1/rules", get(rules))
+        .route("/api/v1/alerts", get(alerts))
         .with_state(state)
 }
 

@@ -39,14 +39,21 @@ pub fn build_info(state: &ApiState) -> Success {
 /// something here (Go runtime fields are left out).
 pub fn runtime_info(state: &ApiState) -> Success {
     let r = &state.runtime_info;
+    let (reload_ok, config_time) = state
+        .config
+        .as_ref()
+        .map_or((true, r.start_time_ms), |c| c.last_reload());
     let mut out = String::new();
     let mut o = Obj::new(&mut out);
     o.raw("startTime", &time_json(r.start_time_ms))
         .str("CWD", &r.cwd)
         .str("hostname", &r.hostname)
         .raw("serverTime", &time_json(now_ms()))
-        .raw("reloadConfigSuccess", "true")
-        .raw("lastConfigTime", &time_json(r.start_time_ms))
+        .raw(
+            "reloadConfigSuccess",
+            if reload_ok { "true" } else { "false" },
+        )
+        .raw("lastConfigTime", &time_json(config_time))
         .raw("corruptionCount", "0")
         .str("storageRetention", &r.storage_retention);
     o.end();
@@ -129,19 +136,6 @@ pub async fn tsdb(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
         );
     o.end();
     Ok(ok(out))
-}
-
-/// `GET /api/v1/metadata`: metric metadata comes from scrapes, which are not
-/// implemented yet, so the answer is always the empty object. `limit` and
-/// `limit_per_metric` are still validated as Prometheus validates them.
-pub fn metadata(p: &Params) -> Result<Success, ApiError> {
-    for name in ["limit", "limit_per_metric"] {
-        let s = p.get(name);
-        if !s.is_empty() && s.parse::<i64>().is_err() {
-            return Err(ApiError::BadData(format!("{name} must be a number")));
-        }
-    }
-    Ok(ok("{}".into()))
 }
 
 /// `GET|POST /api/v1/query_exemplars`: no exemplars are stored yet, so a valid
