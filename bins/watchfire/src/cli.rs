@@ -58,6 +58,18 @@ pub struct ServerArgs {
     /// The URL under which Watchfire is externally reachable.
     #[arg(long = "web.external-url")]
     pub external_url: Option<String>,
+    /// Maximum time a query may take before being aborted.
+    #[arg(long = "query.timeout", value_parser = parse_duration, default_value = "2m")]
+    pub query_timeout: Duration,
+    /// Maximum number of queries evaluated at once; others wait for a slot until their timeout.
+    #[arg(long = "query.max-concurrency", default_value_t = 20)]
+    pub query_max_concurrency: usize,
+    /// Maximum number of samples a single query can load into memory.
+    #[arg(long = "query.max-samples", default_value_t = 50_000_000)]
+    pub query_max_samples: usize,
+    /// How far back to look for a sample of an instant vector selector.
+    #[arg(long = "query.lookback-delta", value_parser = parse_duration, default_value = "5m")]
+    pub query_lookback_delta: Duration,
 }
 
 /// Subcommands.

@@ -116,6 +116,16 @@ async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
 /// The HTTP API's view of the server: the store, the engine, flags and build info.
 fn api_state(db: Arc<Db>, args: &ServerArgs) -> watchfire_web_api::ApiState {
     let mut state = watchfire_web_api::ApiState::new(db);
+    state.engine = Arc::new(watchfire_promql::Engine::new(
+        watchfire_promql::EngineOptions {
+            lookback_delta_ms: args.query_lookback_delta.as_millis() as i64,
+            timeout: args.query_timeout,
+            max_samples: args.query_max_samples,
+        },
+    ));
+    state.query_slots = Arc::new(tokio::sync::Semaphore::new(
+        args.query_max_concurrency.max(1),
+    ));
     let path = |p: &Option<std::path::PathBuf>| {
         p.as_ref()
             .map_or(String::new(), |p| p.display().to_string())
@@ -145,6 +155,16 @@ fn api_state(db: Arc<Db>, args: &ServerArgs) -> watchfire_web_api::ApiState {
         (
             "web.external-url",
             args.external_url.clone().unwrap_or_default(),
+        ),
+        ("query.timeout", prom_duration(args.query_timeout)),
+        (
+            "query.max-concurrency",
+            args.query_max_concurrency.to_string(),
+        ),
+        ("query.max-samples", args.query_max_samples.to_string()),
+        (
+            "query.lookback-delta",
+            prom_duration(args.query_lookback_delta),
         ),
     ]
     .into_iter()

@@ -120,7 +120,13 @@ pub struct ApiState {
     pub rules: Option<Arc<dyn providers::RulesProvider>>,
     /// The loaded configuration; `None` answers an empty YAML.
     pub config: Option<Arc<dyn providers::ConfigProvider>>,
+    /// Slots for concurrently evaluated queries (`--query.max-concurrency`);
+    /// a query waits for one until its timeout.
+    pub query_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// Prometheus' default `--query.max-concurrency`.
+pub const DEFAULT_MAX_CONCURRENT_QUERIES: usize = 20;
 
 impl ApiState {
     /// State over one store, with default engine options, no flags, and this
@@ -145,6 +151,7 @@ impl ApiState {
             targets: None,
             rules: None,
             config: None,
+            query_slots: Arc::new(tokio::sync::Semaphore::new(DEFAULT_MAX_CONCURRENT_QUERIES)),
         }
     }
 }

@@ -46,8 +46,18 @@ async fn evaluate(
     (start, end, step): (i64, i64, i64),
     range: bool,
 ) -> Result<QueryResult, ApiError> {
+    // Wait for a slot no longer than the query may run, as Prometheus' query
+    // queue does; the permit lives until evaluation ends.
+    let slot = tokio::time::timeout(
+        engine.options().timeout,
+        state.query_slots.clone().acquire_owned(),
+    )
+    .await
+    .map_err(|_| ApiError::Timeout("query timed out in query queue".into()))?
+    .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
     let storage = state.storage.clone();
     tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         engine.eval_expr(storage.as_ref(), &expr, start, end, step, range)
     })
     .await
@@ -281,5 +291,38 @@ mod tests {
             0,
         );
         assert_eq!(s.data, r#"{"resultType":"string","result":[1,"a\u003cb"]}"#);
+    }
+
+    #[test]
+    fn waits_for_a_query_slot_until_the_timeout() {
+        struct NoStore;
+        impl watchfire_storage::Queryable for NoStore {
+            fn querier(
+                &self,
+                _: i64,
+                _: i64,
+            ) -> Result<Box<dyn watchfire_storage::Querier>, watchfire_storage::StorageError>
+            {
+                Err(watchfire_storage::StorageError::Invalid("none".into()))
+            }
+        }
+        impl watchfire_storage::CardinalitySource for NoStore {
+            fn cardinality(&self, _: usize) -> watchfire_storage::CardinalityStats {
+                watchfire_storage::CardinalityStats::default()
+            }
+        }
+        let mut st = ApiState::new(std::sync::Arc::new(NoStore));
+        st.query_slots = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let p = Params::from_parts(Some("query=1&timeout=20ms"), None);
+        let err = rt.block_on(instant(&st, &p)).unwrap_err();
+        assert!(matches!(err, ApiError::Timeout(ref m) if m.contains("query queue")));
+        st.query_slots.add_permits(1);
+        let ok = rt.block_on(instant(&st, &p)).unwrap();
+        assert!(ok.data.contains("\"scalar\""));
+        assert_eq!(st.query_slots.available_permits(), 1);
     }
 }
