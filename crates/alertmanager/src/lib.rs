@@ -1,0 +1,2 @@
+//! Watchfire alertmanager (work in progress).
+#![deny(missing_docs)]

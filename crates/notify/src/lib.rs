@@ -1,0 +1,2 @@
+//! Watchfire notify (work in progress).
+#![deny(missing_docs)]
