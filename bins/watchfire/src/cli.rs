@@ -87,6 +87,76 @@ pub enum Command {
         #[command(subcommand)]
         command: TestCommand,
     },
+    /// Check configuration files (like `promtool check` and `amtool check-config`).
+    Check {
+        /// What to check.
+        #[command(subcommand)]
+        command: CheckCommand,
+    },
+    /// Show or test the alert routing tree of an alertmanager.yml (like `amtool config routes`).
+    Routes {
+        /// What to do.
+        #[command(subcommand)]
+        command: RoutesCommand,
+    },
+    /// A webhook receiver for development: prints each Alertmanager notification
+    /// and keeps the latest at `GET /alerts` as JSON.
+    WebhookSink {
+        /// Address to listen on.
+        #[arg(long = "listen", default_value = "127.0.0.1:5001")]
+        listen: String,
+        /// How many notifications `GET /alerts` keeps.
+        #[arg(long = "keep", default_value_t = 100)]
+        keep: usize,
+    },
+}
+
+/// `watchfire check ...`
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Check alertmanager.yml files (like `amtool check-config`).
+    Alertmanager {
+        /// Configuration files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `watchfire routes ...`
+#[derive(Debug, Subcommand)]
+pub enum RoutesCommand {
+    /// Print the receivers an alert with the given labels is routed to, and with
+    /// `--explain` which routes matched and why.
+    Test {
+        /// The alertmanager.yml to read.
+        #[arg(
+            long = "config",
+            alias = "config.file",
+            default_value = "alertmanager.yml"
+        )]
+        config: PathBuf,
+        /// Fail unless the receivers are exactly these (comma-separated).
+        #[arg(long = "verify.receivers")]
+        verify_receivers: Option<String>,
+        /// Print the matching part of the routing tree.
+        #[arg(long = "tree")]
+        tree: bool,
+        /// Explain each matching route: its matchers, `continue`, and timing options.
+        #[arg(long = "explain")]
+        explain: bool,
+        /// Labels of the alert, as `name=value` (or matchers like amtool accepts).
+        labels: Vec<String>,
+    },
+    /// Print the routing tree.
+    Show {
+        /// The alertmanager.yml to read.
+        #[arg(
+            long = "config",
+            alias = "config.file",
+            default_value = "alertmanager.yml"
+        )]
+        config: PathBuf,
+    },
 }
 
 /// `watchfire test ...`

@@ -7,6 +7,7 @@ mod cli;
 mod cmd;
 mod duration;
 mod server;
+mod webhook_sink;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -18,6 +19,9 @@ fn main() -> ExitCode {
         None => server::run(cli.server),
         Some(cli::Command::Tsdb { command }) => cmd::tsdb::run(command),
         Some(cli::Command::Test { command }) => cmd::test::run(command),
+        Some(cli::Command::Check { command }) => cmd::check::check(command),
+        Some(cli::Command::Routes { command }) => cmd::check::routes(command),
+        Some(cli::Command::WebhookSink { listen, keep }) => webhook_sink::run(&listen, keep),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! Tool subcommands.
 
+pub mod check;
 pub mod selector;
 pub mod test;
 pub mod tsdb;

@@ -8,3 +8,4 @@ mod peers;
 mod prom_compare;
 mod server;
 mod tools;
+mod webhook_sink;

@@ -89,3 +89,34 @@ fn bad_import_names_the_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2"), "{err}");
 }
+
+#[test]
+fn check_alertmanager_and_route_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("am.yml");
+    std::fs::write(
+        &good,
+        "route:\n  receiver: team\n  routes:\n    - matchers: ['severity=\"critical\"']\n      receiver: oncall\n      continue: true\nreceivers:\n  - name: team\n  - name: oncall\n",
+    )
+    .unwrap();
+    let out = tool(&["check", "alertmanager", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let out = tool(&[
+        "routes",
+        "test",
+        "--config",
+        good.to_str().unwrap(),
+        "severity=critical",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "oncall");
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(
+        &bad,
+        "route:\n  receiver: nobody\nreceivers:\n  - name: team\n",
+    )
+    .unwrap();
+    let out = tool(&["check", "alertmanager", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("undefined receiver \"nobody\""), "{text}");
+}

@@ -1,0 +1,45 @@
+//! `watchfire check ...` and `watchfire routes ...`: configuration checks with
+//! the output and exit codes of `promtool check` and `amtool`.
+
+use crate::cli::{CheckCommand, RoutesCommand};
+use std::process::ExitCode;
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Runs a `check` subcommand.
+pub fn check(cmd: CheckCommand) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let code = match cmd {
+        CheckCommand::Alertmanager { files } => {
+            watchfire_alertmanager_config::check_config_command(&files, &mut out)
+        }
+    };
+    Ok(exit(code))
+}
+
+/// Runs a `routes` subcommand.
+pub fn routes(cmd: RoutesCommand) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let code = match cmd {
+        RoutesCommand::Test {
+            config,
+            verify_receivers,
+            tree,
+            explain,
+            labels,
+        } => watchfire_alertmanager_config::routes_test_command(
+            &config,
+            &labels,
+            verify_receivers.as_deref(),
+            tree,
+            explain,
+            &mut out,
+        ),
+        RoutesCommand::Show { config } => {
+            watchfire_alertmanager_config::routes_show_command(&config, &mut out)
+        }
+    };
+    Ok(exit(code))
+}
