@@ -99,6 +99,12 @@ pub enum Command {
         #[command(subcommand)]
         command: RoutesCommand,
     },
+    /// Rule tools: backtesting over stored history.
+    Rules {
+        /// What to do.
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// A webhook receiver for development: prints each Alertmanager notification
     /// and keeps the latest at `GET /alerts` as JSON.
     WebhookSink {
@@ -114,6 +120,18 @@ pub enum Command {
 /// `watchfire check ...`
 #[derive(Debug, Subcommand)]
 pub enum CheckCommand {
+    /// Check prometheus.yml files and the rule files they reference (like `promtool check config`).
+    Config {
+        /// Configuration files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Check rule files (like `promtool check rules`).
+    Rules {
+        /// Rule files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Check alertmanager.yml files (like `amtool check-config`).
     Alertmanager {
         /// Configuration files.
@@ -159,9 +177,46 @@ pub enum RoutesCommand {
     },
 }
 
+/// `watchfire rules ...`
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Replay alerting rules over stored history and print when each alert would
+    /// have gone pending, firing and resolved (reads the data directory; stop the
+    /// server that owns it first).
+    Backtest {
+        /// Rule files.
+        #[arg(long = "rules", required = true)]
+        rules: Vec<PathBuf>,
+        /// Start: RFC 3339 or Unix seconds.
+        #[arg(long = "from")]
+        from: String,
+        /// End: RFC 3339 or Unix seconds (default: now).
+        #[arg(long = "to")]
+        to: Option<String>,
+        /// Evaluation step (default: 1m).
+        #[arg(long = "step", value_parser = parse_duration, default_value = "1m")]
+        step: Duration,
+        /// Data directory.
+        #[arg(long = "storage.tsdb.path", default_value = "data/")]
+        data_dir: PathBuf,
+        /// Print JSON lines instead of text.
+        #[arg(long = "json")]
+        json: bool,
+    },
+}
+
 /// `watchfire test ...`
 #[derive(Debug, Subcommand)]
 pub enum TestCommand {
+    /// Run rule unit tests (the `promtool test rules` file format).
+    Rules {
+        /// Test files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only run the test groups whose name matches one of these regexes.
+        #[arg(long = "run")]
+        run: Vec<String>,
+    },
     /// Run PromQL test scripts in Prometheus' promqltest format against the
     /// built-in engine, each `load` session in a fresh temporary store.
     Promql {

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Test { command }) => cmd::test::run(command),
         Some(cli::Command::Check { command }) => cmd::check::check(command),
         Some(cli::Command::Routes { command }) => cmd::check::routes(command),
+        Some(cli::Command::Rules { command }) => cmd::backtest::run(command),
         Some(cli::Command::WebhookSink { listen, keep }) => webhook_sink::run(&listen, keep),
     };
     match result {

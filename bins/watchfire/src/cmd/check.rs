@@ -12,6 +12,21 @@ fn exit(code: i32) -> ExitCode {
 pub fn check(cmd: CheckCommand) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let code = match cmd {
+        CheckCommand::Config { files } => {
+            let mut err = std::io::stderr().lock();
+            let check_rules = |path: &std::path::Path| -> Result<usize, String> {
+                match watchfire_rules::load_rule_files(&[path.to_path_buf()]) {
+                    Ok(groups) => Ok(groups.iter().map(|g| g.rules.len()).sum()),
+                    Err(errors) => Err(errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n")),
+                }
+            };
+            watchfire_config::check_config_command(&files, &mut out, &mut err, &check_rules)
+        }
+        CheckCommand::Rules { files } => watchfire_rules::check_rules_command(&files, &mut out),
         CheckCommand::Alertmanager { files } => {
             watchfire_alertmanager_config::check_config_command(&files, &mut out)
         }

@@ -1,5 +1,6 @@
 //! Tool subcommands.
 
+pub mod backtest;
 pub mod check;
 pub mod selector;
 pub mod test;

@@ -21,6 +21,12 @@ pub fn run(cmd: TestCommand) -> anyhow::Result<ExitCode> {
             files,
             show_skipped,
         } => promql(&files, show_skipped),
+        TestCommand::Rules { files, run } => {
+            let mut out = std::io::stdout().lock();
+            let run = (!run.is_empty()).then_some(run.as_slice());
+            let code = watchfire_rules::test_rules_command(&files, run, &mut out);
+            Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+        }
     }
 }
 
