@@ -1,0 +1,642 @@
+//! HTTP plumbing shared by the HTTP notifiers: building reqwest clients from
+//! Prometheus' `http_config` (rustls with ring, proxies, redirects), applying
+//! authentication per request (so `*_file` credentials are re-read like
+//! Prometheus does), and classifying responses like Alertmanager's `Retrier`.
+
+use crate::NotifyError;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use std::sync::Arc;
+use std::time::Duration;
+use watchfire_alertmanager_config::{HttpClientConfig, TlsConfig};
+
+/// The `User-Agent` of every notification request (Alertmanager sends
+/// `Alertmanager/<version>`).
+pub const USER_AGENT: &str = concat!("Watchfire/", env!("CARGO_PKG_VERSION"));
+
+/// How much of an error response body goes into the error message.
+const MAX_ERROR_BODY: usize = 1024;
+
+/// Builds a reqwest client for `cfg` (or defaults): rustls with the ring provider
+/// (installed process-wide if nothing was), `tls_config`, `proxy_url`/`no_proxy`/
+/// `proxy_from_environment`/`proxy_connect_header`, `follow_redirects`,
+/// `enable_http2`, and the static authentication headers of `cfg`
+/// (`basic_auth`, `authorization`, `bearer_token`, `http_headers`; files are read
+/// now). Notifiers built by [`crate::build_integrations`] instead apply
+/// authentication per request.
+pub fn default_http_client(cfg: Option<&HttpClientConfig>) -> Result<reqwest::Client, NotifyError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let default = HttpClientConfig::default();
+    let cfg = cfg.unwrap_or(&default);
+    let auth = auth_headers(cfg)?;
+    let extra = static_headers(cfg)?;
+    let mut headers = HeaderMap::new();
+    for (k, v) in auth.into_iter().chain(extra) {
+        headers.append(k, v);
+    }
+    client_builder(cfg)?
+        .default_headers(headers)
+        .build()
+        .map_err(|e| NotifyError::permanent(format!("building HTTP client: {}", chain(&e))))
+}
+
+/// Whether `cfg` changes the transport (so a shared client cannot be used).
+pub(crate) fn needs_own_client(cfg: &HttpClientConfig) -> bool {
+    cfg.tls_config.is_some()
+        || cfg.proxy_url.is_some()
+        || cfg.no_proxy.is_some()
+        || cfg.proxy_from_environment == Some(true)
+        || cfg.proxy_connect_header.is_some()
+        || cfg.follow_redirects == Some(false)
+        || cfg.enable_http2 == Some(false)
+}
+
+fn client_builder(cfg: &HttpClientConfig) -> Result<reqwest::ClientBuilder, NotifyError> {
+    if cfg.oauth2.is_some() {
+        return Err(NotifyError::permanent(
+            "http_config: oauth2 is not supported by Watchfire's notifiers",
+        ));
+    }
+    let http2 = cfg.enable_http2 != Some(false);
+    let tls = rustls_config(cfg.tls_config.as_ref(), http2)?;
+    let mut b = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(30));
+    if !http2 {
+        b = b.http1_only();
+    }
+    if cfg.follow_redirects == Some(false) {
+        b = b.redirect(reqwest::redirect::Policy::none());
+    }
+    if let Some(p) = &cfg.proxy_url {
+        let mut proxy = reqwest::Proxy::all(p.as_str())
+            .map_err(|e| NotifyError::permanent(format!("http_config.proxy_url: {e}")))?;
+        if let Some(np) = &cfg.no_proxy {
+            proxy = proxy.no_proxy(reqwest::NoProxy::from_string(np));
+        }
+        if let Some(h) = &cfg.proxy_connect_header {
+            let mut map = HeaderMap::new();
+            for (name, values) in h {
+                let name = header_name(name)?;
+                for v in values {
+                    map.append(name.clone(), header_value(name.as_str(), v.expose())?);
+                }
+            }
+            proxy = proxy.headers(map);
+        }
+        b = b.proxy(proxy);
+    } else if cfg.proxy_from_environment != Some(true) {
+        // Prometheus ignores HTTP(S)_PROXY unless proxy_from_environment is set.
+        b = b.no_proxy();
+    }
+    Ok(b)
+}
+
+/// A client plus the per-request parts of an `http_config`.
+#[derive(Clone)]
+pub(crate) struct HttpSender {
+    client: reqwest::Client,
+    cfg: HttpClientConfig,
+}
+
+/// A response already read in full.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl HttpSender {
+    /// Uses `shared` unless `cfg` needs its own transport.
+    pub fn new(
+        cfg: Option<&HttpClientConfig>,
+        shared: &reqwest::Client,
+    ) -> Result<HttpSender, NotifyError> {
+        let cfg = cfg.cloned().unwrap_or_default();
+        if cfg.oauth2.is_some() {
+            return Err(NotifyError::permanent(
+                "http_config: oauth2 is not supported by Watchfire's notifiers",
+            ));
+        }
+        let client = if needs_own_client(&cfg) {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            client_builder(&cfg)?.build().map_err(|e| {
+                NotifyError::permanent(format!("building HTTP client: {}", chain(&e)))
+            })?
+        } else {
+            shared.clone()
+        };
+        Ok(HttpSender { client, cfg })
+    }
+
+    /// Sends `body` and reads the whole response. Transport failures are
+    /// retryable; the URL is never part of the message (it may hold a token).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, NotifyError> {
+        self.send_inner(method, url, content_type, body, timeout, None)
+            .await
+    }
+
+    /// `send` of a JSON body with this `Authorization` header instead of the
+    /// configured one (an explicit header wins in Prometheus' client too).
+    pub async fn send_with_auth(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Vec<u8>,
+        authorization: &str,
+    ) -> Result<Reply, NotifyError> {
+        self.send_inner(
+            method,
+            url,
+            "application/json",
+            body,
+            None,
+            Some(authorization),
+        )
+        .await
+    }
+
+    async fn send_inner(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        timeout: Option<Duration>,
+        authorization: Option<&str>,
+    ) -> Result<Reply, NotifyError> {
+        let url = reqwest::Url::parse(url)
+            .map_err(|e| NotifyError::permanent(format!("invalid URL <redacted>: {e}")))?;
+        let mut req = self
+            .client
+            .request(method, url)
+            .header(reqwest::header::USER_AGENT, USER_AGENT)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        let auth = match authorization {
+            Some(a) => vec![(
+                reqwest::header::AUTHORIZATION,
+                header_value("Authorization", a)?,
+            )],
+            None => auth_headers(&self.cfg)?,
+        };
+        for (k, v) in auth.into_iter().chain(static_headers(&self.cfg)?) {
+            req = req.header(k, v);
+        }
+        if let Some(t) = timeout.filter(|t| !t.is_zero()) {
+            req = req.timeout(t);
+        }
+        let resp = req.send().await.map_err(transport_error)?;
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = resp.bytes().await.map_err(transport_error)?.to_vec();
+        Ok(Reply {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    /// `send` with a JSON body, then [`check_status`].
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: &impl serde::Serialize,
+        timeout: Option<Duration>,
+        extra_retry: &[u16],
+    ) -> Result<Reply, NotifyError> {
+        let body = encode_json(body)?;
+        let reply = self
+            .send(
+                reqwest::Method::POST,
+                url,
+                "application/json",
+                body,
+                timeout,
+            )
+            .await?;
+        check_status(&reply, extra_retry)?;
+        Ok(reply)
+    }
+}
+
+/// Go's `json.Encoder` output: the value plus a trailing newline.
+pub(crate) fn encode_json(v: &impl serde::Serialize) -> Result<Vec<u8>, NotifyError> {
+    let mut body =
+        serde_json::to_vec(v).map_err(|e| NotifyError::permanent(format!("encoding JSON: {e}")))?;
+    body.push(b'\n');
+    Ok(body)
+}
+
+fn transport_error(e: reqwest::Error) -> NotifyError {
+    let e = e.without_url();
+    let what = if e.is_timeout() {
+        "request timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    NotifyError::transient(format!("{what}: {}", chain(&e)))
+}
+
+/// The error and its sources, joined like Go's wrapped errors.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// Alertmanager's `Retrier.Check`: 2xx is success; 5xx, 429 and `extra_retry`
+/// codes are retryable; anything else is not. The message carries the status
+/// code and the start of the body.
+pub(crate) fn check_status(reply: &Reply, extra_retry: &[u16]) -> Result<(), NotifyError> {
+    let code = reply.status;
+    if (200..300).contains(&code) {
+        return Ok(());
+    }
+    let retry = code / 100 == 5 || code == 429 || extra_retry.contains(&code);
+    let mut message = format!("unexpected status code {code}");
+    let details = truncate_body(&reply.body);
+    if !details.is_empty() {
+        message.push_str(": ");
+        message.push_str(&details);
+    }
+    Err(NotifyError { retry, message })
+}
+
+/// The body as text, cut at [`MAX_ERROR_BODY`] bytes on a character boundary.
+pub(crate) fn truncate_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.len() <= MAX_ERROR_BODY {
+        return text.to_string();
+    }
+    let mut end = MAX_ERROR_BODY;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// Reads a credentials file, trimming surrounding whitespace (Prometheus does).
+pub(crate) fn read_secret_file(path: &str, what: &str) -> Result<String, NotifyError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .map_err(|e| NotifyError::permanent(format!("reading {what} file {path:?}: {e}")))
+}
+
+fn header_name(name: &str) -> Result<HeaderName, NotifyError> {
+    HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| NotifyError::permanent(format!("invalid HTTP header name {name:?}")))
+}
+
+fn header_value(name: &str, v: &str) -> Result<HeaderValue, NotifyError> {
+    let mut hv = HeaderValue::from_str(v)
+        .map_err(|_| NotifyError::permanent(format!("invalid value for HTTP header {name:?}")))?;
+    hv.set_sensitive(true);
+    Ok(hv)
+}
+
+/// The `Authorization` header of `basic_auth`, `authorization` or `bearer_token`.
+fn auth_headers(cfg: &HttpClientConfig) -> Result<Vec<(HeaderName, HeaderValue)>, NotifyError> {
+    let auth = reqwest::header::AUTHORIZATION;
+    if let Some(b) = &cfg.basic_auth {
+        let user = match &b.username_file {
+            Some(f) => read_secret_file(f, "basic_auth username")?,
+            None => b.username.clone(),
+        };
+        let pass = match (&b.password, &b.password_file) {
+            (_, Some(f)) => read_secret_file(f, "basic_auth password")?,
+            (Some(p), None) => p.expose().to_string(),
+            (None, None) => String::new(),
+        };
+        let token = base64(format!("{user}:{pass}").as_bytes());
+        let v = header_value("Authorization", &format!("Basic {token}"))?;
+        return Ok(vec![(auth, v)]);
+    }
+    if let Some(a) = &cfg.authorization {
+        let kind = a
+            .kind
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .unwrap_or("Bearer");
+        let cred = match (&a.credentials, &a.credentials_file) {
+            (_, Some(f)) => read_secret_file(f, "authorization credentials")?,
+            (Some(c), None) => c.expose().to_string(),
+            (None, None) => String::new(),
+        };
+        let v = header_value("Authorization", &format!("{kind} {cred}"))?;
+        return Ok(vec![(auth, v)]);
+    }
+    let bearer = match (&cfg.bearer_token, &cfg.bearer_token_file) {
+        (_, Some(f)) => Some(read_secret_file(f, "bearer_token")?),
+        (Some(t), None) => Some(t.expose().to_string()),
+        (None, None) => None,
+    };
+    if let Some(t) = bearer {
+        let v = header_value("Authorization", &format!("Bearer {t}"))?;
+        return Ok(vec![(auth, v)]);
+    }
+    Ok(Vec::new())
+}
+
+/// `http_headers`: `{Name: {values: [...], secrets: [...], files: [...]}}`.
+fn static_headers(cfg: &HttpClientConfig) -> Result<Vec<(HeaderName, HeaderValue)>, NotifyError> {
+    let mut out = Vec::new();
+    let Some(serde_json::Value::Object(map)) = &cfg.http_headers else {
+        return Ok(out);
+    };
+    for (name, spec) in map {
+        let hn = header_name(name)?;
+        let list = |key: &str| -> Vec<String> {
+            spec.get(key)
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for v in list("values").into_iter().chain(list("secrets")) {
+            out.push((hn.clone(), header_value(name, &v)?));
+        }
+        for f in list("files") {
+            let v = read_secret_file(&f, "http_headers")?;
+            out.push((hn.clone(), header_value(name, &v)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Standard base64 with padding (basic auth).
+pub(crate) fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(T[(n >> 18) as usize & 63] as char);
+        out.push(T[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+fn pem_text(
+    inline: Option<&str>,
+    file: Option<&str>,
+    what: &str,
+) -> Result<Option<Vec<u8>>, NotifyError> {
+    match (inline, file) {
+        (Some(t), _) if !t.is_empty() => Ok(Some(t.as_bytes().to_vec())),
+        (_, Some(f)) if !f.is_empty() => std::fs::read(f)
+            .map(Some)
+            .map_err(|e| NotifyError::permanent(format!("tls_config: reading {what} {f:?}: {e}"))),
+        _ => Ok(None),
+    }
+}
+
+/// The rustls configuration of a `tls_config`: its CA (or the system roots, or
+/// webpki's when the system has none), client certificate, `server_name` and
+/// `insecure_skip_verify`, and TLS version bounds.
+pub(crate) fn rustls_config(
+    tls: Option<&TlsConfig>,
+    http2: bool,
+) -> Result<rustls::ClientConfig, NotifyError> {
+    let default = TlsConfig::default();
+    let tls = tls.unwrap_or(&default);
+    let err = |m: String| NotifyError::permanent(format!("tls_config: {m}"));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(pem) = pem_text(tls.ca.as_deref(), tls.ca_file.as_deref(), "CA")? {
+        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+            let cert = cert.map_err(|e| err(format!("parsing CA certificate: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| err(format!("adding CA certificate: {e}")))?;
+        }
+        if roots.is_empty() {
+            return Err(err("no certificate found in CA".into()));
+        }
+    } else {
+        let native = rustls_native_certs::load_native_certs();
+        let (_, _) = roots.add_parsable_certificates(native.certs);
+        if roots.is_empty() {
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+    }
+    let version = |v: &Option<String>| -> Result<Option<u8>, NotifyError> {
+        match v.as_deref() {
+            None | Some("") => Ok(None),
+            Some("TLS10") => Ok(Some(10)),
+            Some("TLS11") => Ok(Some(11)),
+            Some("TLS12") => Ok(Some(12)),
+            Some("TLS13") => Ok(Some(13)),
+            Some(o) => Err(err(format!("unknown TLS version {o:?}"))),
+        }
+    };
+    let min = version(&tls.min_version)?.unwrap_or(12);
+    let max = version(&tls.max_version)?.unwrap_or(13);
+    if max < 12 {
+        return Err(err("TLS versions below 1.2 are not supported".into()));
+    }
+    let mut versions: Vec<&'static rustls::SupportedProtocolVersion> = Vec::new();
+    if min <= 12 && max >= 12 {
+        versions.push(&rustls::version::TLS12);
+    }
+    if max >= 13 {
+        versions.push(&rustls::version::TLS13);
+    }
+    if versions.is_empty() {
+        return Err(err("min_version is above max_version".into()));
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(|e| err(e.to_string()))?;
+    let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|e| err(e.to_string()))?;
+    let server_name = match tls.server_name.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(
+            ServerName::try_from(s.to_string())
+                .map_err(|_| err(format!("invalid server_name {s:?}")))?,
+        ),
+        None => None,
+    };
+    let verifier = Arc::new(Verifier {
+        inner,
+        insecure: tls.insecure_skip_verify,
+        server_name,
+        provider: provider.clone(),
+    });
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let cert = pem_text(tls.cert.as_deref(), tls.cert_file.as_deref(), "certificate")?;
+    let key = pem_text(
+        tls.key.as_ref().map(|k| k.expose()),
+        tls.key_file.as_deref(),
+        "key",
+    )?;
+    let mut config = match (cert, key) {
+        (Some(cert), Some(key)) => {
+            let chain: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert.as_slice())
+                .collect::<Result<_, _>>()
+                .map_err(|e| err(format!("parsing client certificate: {e}")))?;
+            let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key.as_slice())
+                .map_err(|e| err(format!("parsing client key: {e}")))?
+                .ok_or_else(|| err("no private key found".into()))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| err(format!("client certificate: {e}")))?
+        }
+        (None, None) => builder.with_no_client_auth(),
+        _ => {
+            return Err(err(
+                "client certificate and key must be configured together".into(),
+            ));
+        }
+    };
+    config.alpn_protocols = if http2 {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    Ok(config)
+}
+
+/// WebPKI verification against `server_name` when set, or none at all with
+/// `insecure_skip_verify`; handshake signatures are always checked.
+#[derive(Debug)]
+struct Verifier {
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+    insecure: bool,
+    server_name: Option<ServerName<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if self.insecure {
+            return Ok(ServerCertVerified::assertion());
+        }
+        let name = self.server_name.as_ref().unwrap_or(server_name);
+        self.inner
+            .verify_server_cert(end_entity, intermediates, name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn retry_classification() {
+        let r = |status: u16| Reply {
+            status,
+            content_type: String::new(),
+            body: b"nope".to_vec(),
+        };
+        assert!(check_status(&r(204), &[]).is_ok());
+        assert!(check_status(&r(500), &[]).err().is_some_and(|e| e.retry));
+        assert!(check_status(&r(429), &[]).err().is_some_and(|e| e.retry));
+        assert!(check_status(&r(400), &[]).err().is_some_and(|e| !e.retry));
+        assert!(check_status(&r(403), &[403]).err().is_some_and(|e| e.retry));
+        let e = check_status(&r(404), &[]).err();
+        assert_eq!(
+            e.map(|e| e.message),
+            Some("unexpected status code 404: nope".to_string())
+        );
+    }
+}
