@@ -7,6 +7,7 @@ mod cli;
 mod cmd;
 mod duration;
 mod server;
+mod services;
 mod webhook_sink;
 
 use clap::Parser;

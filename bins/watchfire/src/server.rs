@@ -18,6 +18,8 @@ use watchfire_storage::{AppendError, Appendable};
 use watchfire_textparse::{Entry, Format, Parser};
 use watchfire_tsdb::{Db, Options};
 
+use crate::services::{ServiceDeps, Services};
+
 /// Largest request body accepted by the import endpoint.
 const MAX_IMPORT_BYTES: usize = 256 << 20;
 
@@ -25,14 +27,11 @@ struct AppState {
     db: Arc<Db>,
     lifecycle: bool,
     shutdown: Arc<Notify>,
+    services: Arc<Services>,
 }
 
 /// Runs the server until SIGTERM/SIGINT (or `/-/quit` with lifecycle enabled).
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
-    if let Some(cfg) = &args.config_file {
-        tracing::warn!(file = %cfg.display(),
-            "scrape and rule configuration is not implemented yet; the file is not read (see README)");
-    }
     if args.enable_admin_api {
         tracing::info!("admin API flag accepted; admin endpoints arrive with the HTTP API");
     }
@@ -75,15 +74,34 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
 
 async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
     let shutdown = Arc::new(Notify::new());
+    let mut api = api_state(db.clone(), args);
+    let services = {
+        let deps = ServiceDeps {
+            queryable: db.clone(),
+            appendable: db.clone(),
+            engine: api.engine.as_ref().clone(),
+            external_url: external_url(args),
+            state_dir: args.tsdb_path.clone(),
+            in_process_senders: Vec::new(),
+        };
+        let path = args.config_file.clone();
+        tokio::task::spawn_blocking(move || Services::start(path, deps))
+            .await
+            .context("starting services")??
+    };
+    api.rules = Some(services.clone());
+    api.config = Some(services.clone());
     let state = Arc::new(AppState {
         db: db.clone(),
         lifecycle: args.enable_lifecycle,
         shutdown: shutdown.clone(),
+        services: services.clone(),
     });
     let app = Router::new()
         .route("/-/healthy", get(|| async { "Watchfire is Healthy.\n" }))
         .route("/-/ready", get(|| async { "Watchfire is Ready.\n" }))
-        .route("/-/quit", post(quit))
+        .route("/-/quit", post(quit).put(quit))
+        .route("/-/reload", post(reload).put(reload))
         .route("/metrics", get(metrics))
         .route(
             "/api/v1/import/prometheus",
@@ -91,13 +109,14 @@ async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
             post(import_text).layer(axum::extract::DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )
         .with_state(state)
-        .merge(watchfire_web_api::router(api_state(db.clone(), args)));
+        .merge(watchfire_web_api::router(api));
     let listener = tokio::net::TcpListener::bind(&args.listen_address)
         .await
         .with_context(|| format!("listening on {}", args.listen_address))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
 
     let maintenance = tokio::spawn(maintain(db.clone(), args.wal_sync_interval));
+    let hangups = tokio::spawn(reload_on_sighup(services.clone()));
     let stop = shutdown.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -110,6 +129,10 @@ async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
     maintenance.abort();
+    hangups.abort();
+    tokio::task::spawn_blocking(move || services.stop())
+        .await
+        .context("stopping services")?;
     Ok(())
 }
 
@@ -282,6 +305,56 @@ async fn maintain(db: Arc<Db>, sync_every: Duration) {
     }
 }
 
+/// The external URL as Prometheus derives it: the flag, or `http://<hostname>:<port>`.
+fn external_url(args: &ServerArgs) -> String {
+    if let Some(u) = &args.external_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map_or_else(|_| "localhost".to_string(), |h| h.trim().to_string());
+    let port = args
+        .listen_address
+        .rsplit_once(':')
+        .map_or("9090", |(_, p)| p);
+    format!("http://{host}:{port}")
+}
+
+async fn reload_on_sighup(services: Arc<Services>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let s = services.clone();
+            let _ = tokio::task::spawn_blocking(move || s.reload()).await;
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await;
+}
+
+async fn reload(State(state): State<Arc<AppState>>) -> Response {
+    if !state.lifecycle {
+        return (StatusCode::FORBIDDEN, "Lifecycle API is not enabled.\n").into_response();
+    }
+    let s = state.services.clone();
+    match tokio::task::spawn_blocking(move || s.reload()).await {
+        Ok(Ok(())) => StatusCode::OK.into_response(),
+        Ok(Err(e)) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("failed to reload config: {e}\n"),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("reload task failed: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
 async fn quit(State(state): State<Arc<AppState>>) -> Response {
     if !state.lifecycle {
         return (StatusCode::FORBIDDEN, "Lifecycle API is not enabled.\n").into_response();
@@ -440,6 +513,46 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         "gauge",
         "Bytes used by blocks, WAL and head chunk files.",
         format!("prometheus_tsdb_storage_blocks_bytes {}", db.size_bytes()),
+    );
+    let (reload_ok, reload_ms) = state.services.reload_metrics();
+    for prefix in ["prometheus", "watchfire"] {
+        metric(
+            &format!("{prefix}_config_last_reload_successful"),
+            "gauge",
+            "Whether the last configuration reload attempt was successful.",
+            format!(
+                "{prefix}_config_last_reload_successful {}",
+                u8::from(reload_ok)
+            ),
+        );
+        metric(
+            &format!("{prefix}_config_last_reload_success_timestamp_seconds"),
+            "gauge",
+            "Timestamp of the last successful configuration reload.",
+            format!(
+                "{prefix}_config_last_reload_success_timestamp_seconds {}",
+                reload_ms / 1000
+            ),
+        );
+    }
+    let groups = state.services.rules.groups_snapshot();
+    metric(
+        "watchfire_rule_group_rules",
+        "gauge",
+        "Rules loaded, over all groups.",
+        format!(
+            "watchfire_rule_group_rules {}",
+            groups.iter().map(|g| g.rules.len()).sum::<usize>()
+        ),
+    );
+    metric(
+        "watchfire_rule_group_iterations_missed_total",
+        "counter",
+        "Rule group evaluations missed because the previous one was slow.",
+        format!(
+            "watchfire_rule_group_iterations_missed_total {}",
+            groups.iter().map(|g| g.iterations_missed).sum::<u64>()
+        ),
     );
     metric(
         "process_resident_memory_bytes",

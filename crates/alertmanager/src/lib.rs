@@ -1,2 +1,92 @@
-//! Watchfire alertmanager (work in progress).
+//! Watchfire's embedded Alertmanager runtime, with Alertmanager 0.27 semantics.
+//!
+//! # Design
+//!
+//! * [`Alertmanager`] owns everything. [`Alertmanager::put_alerts`] is the intake (the
+//!   rules engine calls it in-process; `POST /api/v2/alerts` too): alerts get
+//!   `startsAt`/`endsAt` defaults (`endsAt = now + resolve_timeout`, flagged as a timeout),
+//!   are validated, merged into the [`AlertStore`] by [`Fingerprint`] (FNV-1a 64 of the
+//!   sorted label pairs, as Prometheus' `LabelSet.Fingerprint`), then routed.
+//! * The dispatcher ([`dispatch`]) keeps aggregation groups per (route, group labels).
+//!   Timers run on an injected [`Clock`]: first flush `group_wait` after the group is
+//!   created (immediately when the alert is older than that), then every
+//!   `group_interval` on a fixed grid. One scheduler task sleeps until the earliest due
+//!   group; each flush runs on its own task so a slow receiver never delays others.
+//!   Resolved alerts leave a group once a flush notified them; empty groups are dropped
+//!   by a 30s sweep; resolved alerts leave the store by a 30m GC.
+//! * The notify pipeline ([`pipeline`]) is Alertmanager's chain of stages: mute
+//!   (inhibition, then silences, both [`Muter`]s, recording each alert's
+//!   `silencedBy`/`inhibitedBy`) → active/mute time intervals → per integration,
+//!   concurrently: dedup against the [`Nflog`] (Alertmanager's `needsUpdate`) → retry
+//!   with exponential backoff until `max(group_interval, 10s)` after the tick, each call
+//!   bounded by [`Options::integration_timeout`] → record in the nflog and the history.
+//! * [`Silences`] follow `silence.Silences.Set`: an update that changes matchers (or
+//!   otherwise cannot be applied in place) expires the old silence and creates a new one.
+//!   Expired silences are kept for the retention (120h).
+//! * State files live in the data dir as JSON, written atomically (temp file, fsync,
+//!   rename) every 15 minutes and on [`Alertmanager::stop`]: `silences.json`,
+//!   `nflog.json`, `history.json`, `acks.json`. They are not Alertmanager's protobuf
+//!   snapshots. Alerts themselves are not persisted (clients re-send them), like
+//!   Alertmanager.
+//!
+//! # Beyond Alertmanager
+//!
+//! * Acknowledgements: while every firing alert of a group is acknowledged, the
+//!   repeat_interval re-send is skipped (new alerts still notify). An ack clears itself
+//!   when its alert resolves or its labels/annotations change, and when the alert is
+//!   garbage-collected.
+//! * Notification history: every attempt (group, receiver, integration, time, outcome,
+//!   error, alerts), bounded ([`Options::history_capacity`], 10k) and persisted; plus a
+//!   per-integration delivery status (last attempt/success/error).
+//! * [`Options::send_resolved_when_silenced`]: receivers listed there still get resolved
+//!   notifications for silenced alerts. It is a runtime option because
+//!   `alertmanager.yml` is decoded strictly and has no such field.
+//!
+//! # HTTP API ([`api_router`])
+//!
+//! Alertmanager v2, same JSON shapes and status codes: `GET|POST /api/v2/alerts`
+//! (`filter`, `active`, `silenced`, `inhibited`, `unprocessed`, `receiver`),
+//! `GET /api/v2/alerts/groups`, `GET|POST /api/v2/silences`,
+//! `GET|DELETE /api/v2/silence/{id}`, `GET /api/v2/status` (cluster `disabled`,
+//! `config.original` is the file text), `GET /api/v2/receivers`.
+//! Alerts carry an extra `watchfireAck` object while acknowledged. Extensions:
+//!
+//! * `GET /api/v2/watchfire/acks`: all acks `[{fingerprint, by, at, comment}]`.
+//! * `POST /api/v2/watchfire/acks/{fingerprint}` with `{"by": "...", "comment": "..."}`:
+//!   200 with the ack; 404 for an unknown alert; 400 without `by`.
+//! * `DELETE /api/v2/watchfire/acks/{fingerprint}`: 200, or 404 when not acknowledged.
+//! * `GET /api/v2/watchfire/history?receiver=&groupKey=&fingerprint=&outcome=&limit=`:
+//!   attempts newest first (default limit 100).
+//! * `GET /api/v2/watchfire/receivers`: `[{name, integrations: [{integration, index,
+//!   lastAttempt, lastSuccess, lastErrorAt, lastError}]}]` for every configured receiver.
+//! * `GET /api/v2/watchfire/metrics`: the [`MetricsSnapshot`].
 #![deny(missing_docs)]
+
+mod alertmanager;
+mod api;
+pub mod clock;
+pub mod dispatch;
+mod error;
+pub mod history;
+mod integration;
+pub mod metrics;
+pub mod mute;
+pub mod nflog;
+mod persist;
+pub mod pipeline;
+pub mod silence;
+mod store;
+pub mod types;
+
+pub use alertmanager::{Alertmanager, Options, PostableAlert, VersionInfo};
+pub use api::api_router;
+pub use clock::{Clock, ManualClock, Millis, SystemClock};
+pub use error::{Error, Result};
+pub use history::{Ack, HistoryEntry, HistoryQuery, ReceiverStatus};
+pub use integration::{Integration, IntegrationFactory, NotifyError, notify_factory};
+pub use metrics::{IntegrationMetrics, MetricsSnapshot};
+pub use mute::{Inhibitor, Muter, Silencer};
+pub use nflog::{Nflog, NflogEntry, ReceiverKey};
+pub use silence::{Silence, SilenceMatcher, SilenceState, Silences};
+pub use store::AlertStore;
+pub use types::{Alert, AlertState, AlertStatus, Fingerprint, LabelSet};

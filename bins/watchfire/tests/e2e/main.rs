@@ -6,6 +6,7 @@ mod crash;
 mod harness;
 mod peers;
 mod prom_compare;
+mod rules;
 mod server;
 mod tools;
 mod webhook_sink;

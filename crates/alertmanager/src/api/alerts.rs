@@ -1,0 +1,291 @@
+//! `/api/v2/alerts`, `/alerts/groups`, `/status`, `/receivers`.
+
+use super::{
+    AppState, convert_bool, error_string, json_response, parse_filters, query_pairs, swagger_error,
+};
+use crate::alertmanager::PostableAlert;
+use crate::clock::{format_millis, parse_time};
+use crate::error::Error;
+use crate::mute::Inhibitor;
+use crate::silence::match_filter_labels;
+use crate::types::{Alert, AlertState, AlertStatus, Fingerprint};
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The `active`/`silenced`/`inhibited`/`unprocessed`/`filter`/`receiver` parameters.
+struct AlertFilter {
+    active: bool,
+    silenced: bool,
+    inhibited: bool,
+    unprocessed: bool,
+    matchers: Vec<watchfire_model::Matcher>,
+    receiver: Option<regex::Regex>,
+}
+
+fn alert_filter(q: Option<&str>) -> Result<AlertFilter, Response> {
+    let pairs = query_pairs(q);
+    let flag = |name: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| convert_bool(v))
+            .unwrap_or(true)
+    };
+    let matchers = parse_filters(&pairs)?;
+    let receiver = match pairs.iter().rev().find(|(k, _)| k == "receiver") {
+        Some((_, r)) => Some(regex::Regex::new(&format!("^(?:{r})$")).map_err(|e| {
+            error_string(
+                StatusCode::BAD_REQUEST,
+                format!("failed to parse receiver param: {e}"),
+            )
+        })?),
+        None => None,
+    };
+    Ok(AlertFilter {
+        active: flag("active"),
+        silenced: flag("silenced"),
+        inhibited: flag("inhibited"),
+        unprocessed: flag("unprocessed"),
+        matchers,
+        receiver,
+    })
+}
+
+impl AlertFilter {
+    fn keep(&self, a: &Alert, st: &AlertStatus, receivers: Option<&[String]>, now: i64) -> bool {
+        if let (Some(re), Some(receivers)) = (&self.receiver, receivers)
+            && !receivers.iter().any(|r| re.is_match(r))
+        {
+            return false;
+        }
+        if a.ends_at != 0 && a.ends_at < now {
+            return false;
+        }
+        if !self.active && st.state == AlertState::Active {
+            return false;
+        }
+        if !self.unprocessed && st.state == AlertState::Unprocessed {
+            return false;
+        }
+        if !self.silenced && !st.silenced_by.is_empty() {
+            return false;
+        }
+        if !self.inhibited && !st.inhibited_by.is_empty() {
+            return false;
+        }
+        match_filter_labels(&self.matchers, &|n| a.labels.get(n).cloned())
+    }
+}
+
+/// A `GettableAlert`.
+pub(crate) fn alert_json(
+    a: &Alert,
+    st: &AlertStatus,
+    receivers: &[String],
+    ack: Option<&crate::history::Ack>,
+) -> Value {
+    let mut v = json!({
+        "annotations": a.annotations,
+        "endsAt": format_millis(a.ends_at),
+        "fingerprint": Fingerprint::of(&a.labels).to_string(),
+        "receivers": receivers.iter().map(|r| json!({"name": r})).collect::<Vec<_>>(),
+        "startsAt": format_millis(a.starts_at),
+        "status": st,
+        "updatedAt": format_millis(a.updated_at),
+        "labels": a.labels,
+    });
+    if !a.generator_url.is_empty() {
+        v["generatorURL"] = Value::String(a.generator_url.clone());
+    }
+    if let Some(ack) = ack {
+        v["watchfireAck"] = super::ext::ack_json(ack);
+    }
+    v
+}
+
+pub(crate) async fn get_alerts(State(am): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let f = match alert_filter(q.as_deref()) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let now = am.clock().now();
+    let rt = am.core.runtime();
+    let inhibitor = Inhibitor::new(&rt.inhibit_rules, &am.core.store, now);
+    let mut out = Vec::new();
+    for (fp, a) in am.alerts() {
+        let receivers = rt.tree.receivers_for(&a.labels);
+        if a.ends_at != 0 && a.ends_at < now {
+            continue;
+        }
+        let st = am.status_with(&inhibitor, &a.labels, now);
+        if !f.keep(&a, &st, Some(&receivers), now) {
+            continue;
+        }
+        out.push(alert_json(&a, &st, &receivers, am.ack_of(fp).as_ref()));
+    }
+    json_response(StatusCode::OK, Value::Array(out))
+}
+
+/// Decodes the POST body into alerts; go-swagger's error shapes on bad input.
+fn decode_alerts(body: &[u8]) -> Result<Vec<PostableAlert>, Response> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        swagger_error(
+            400,
+            format!("parsing alerts body from \"\" failed, because {e}"),
+        )
+    })?;
+    let Value::Array(items) = v else {
+        return Err(swagger_error(
+            400,
+            "parsing alerts body from \"\" failed, because json: cannot unmarshal object into Go value of type models.PostableAlerts",
+        ));
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, it) in items.iter().enumerate() {
+        let map = |field: &str| -> Result<BTreeMap<String, String>, Response> {
+            match it.get(field) {
+                None | Some(Value::Null) => Ok(BTreeMap::new()),
+                Some(v) => serde_json::from_value(v.clone())
+                    .map_err(|e| swagger_error(400, format!("{i}.{field} in body: {e}"))),
+            }
+        };
+        if it.get("labels").is_none_or(Value::is_null) {
+            return Err(swagger_error(
+                602,
+                format!("{i}.labels in body is required"),
+            ));
+        }
+        let time = |field: &str| -> Result<i64, Response> {
+            match it.get(field) {
+                None | Some(Value::Null) => Ok(0),
+                Some(Value::String(s)) if s.is_empty() => Ok(0),
+                Some(Value::String(s)) => parse_time(s).ok_or_else(|| {
+                    swagger_error(
+                        601,
+                        format!("{i}.{field} in body must be of type date-time: {s:?}"),
+                    )
+                }),
+                Some(_) => Err(swagger_error(
+                    601,
+                    format!("{i}.{field} in body must be of type date-time"),
+                )),
+            }
+        };
+        out.push(PostableAlert {
+            labels: map("labels")?,
+            annotations: map("annotations")?,
+            starts_at: time("startsAt")?,
+            ends_at: time("endsAt")?,
+            generator_url: it
+                .get("generatorURL")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn post_alerts(State(am): State<AppState>, body: axum::body::Bytes) -> Response {
+    let alerts = match decode_alerts(&body) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match am.put_alerts(alerts) {
+        Ok(()) => json_response(StatusCode::OK, Value::Null).into_empty(),
+        Err(Error::InvalidAlert(m)) => error_string(StatusCode::BAD_REQUEST, m),
+        Err(e) => error_string(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+trait IntoEmpty {
+    fn into_empty(self) -> Response;
+}
+impl IntoEmpty for Response {
+    fn into_empty(self) -> Response {
+        let (parts, _) = self.into_parts();
+        Response::from_parts(parts, axum::body::Body::empty())
+    }
+}
+
+pub(crate) async fn get_groups(State(am): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let f = match alert_filter(q.as_deref()) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let now = am.clock().now();
+    let rt = am.core.runtime();
+    let inhibitor = Inhibitor::new(&rt.inhibit_rules, &am.core.store, now);
+    let mut groups = am.groups();
+    groups.sort_by(|a, b| {
+        a.labels
+            .cmp(&b.labels)
+            .then_with(|| a.receiver.cmp(&b.receiver))
+    });
+    let mut out = Vec::new();
+    for g in groups {
+        if let Some(re) = &f.receiver
+            && !re.is_match(&g.receiver)
+        {
+            continue;
+        }
+        let mut alerts = Vec::new();
+        let mut list = g.alerts;
+        list.sort_by_key(|a| Fingerprint::of(&a.labels));
+        for a in list {
+            let receivers = rt.tree.receivers_for(&a.labels);
+            if a.ends_at != 0 && a.ends_at < now {
+                continue;
+            }
+            let st = am.status_with(&inhibitor, &a.labels, now);
+            // The receiver filter applies to the group, not to the alert's other routes.
+            if f.keep(&a, &st, None, now) {
+                let fp = Fingerprint::of(&a.labels);
+                alerts.push(alert_json(&a, &st, &receivers, am.ack_of(fp).as_ref()));
+            }
+        }
+        if alerts.is_empty() {
+            continue;
+        }
+        out.push(json!({
+            "alerts": alerts,
+            "labels": g.labels,
+            "receiver": {"name": g.receiver},
+        }));
+    }
+    json_response(StatusCode::OK, Value::Array(out))
+}
+
+pub(crate) async fn get_status(State(am): State<AppState>) -> Response {
+    let cfg = am.config();
+    let v = &am.options().version;
+    json_response(
+        StatusCode::OK,
+        json!({
+            "cluster": {"peers": [], "status": "disabled"},
+            "config": {"original": cfg.original},
+            "uptime": format_millis(am.started_at()),
+            "versionInfo": {
+                "branch": v.branch,
+                "buildDate": v.build_date,
+                "buildUser": v.build_user,
+                "goVersion": v.go_version,
+                "revision": v.revision,
+                "version": v.version,
+            },
+        }),
+    )
+}
+
+pub(crate) async fn get_receivers(State(am): State<AppState>) -> Response {
+    let v: Vec<Value> = am
+        .receiver_names()
+        .into_iter()
+        .map(|n| json!({"name": n}))
+        .collect();
+    json_response(StatusCode::OK, Value::Array(v))
+}

@@ -1,0 +1,233 @@
+//! Aggregation groups and their timers (Alertmanager's `dispatch` package). Each group is
+//! keyed by (route, group labels); its first flush is group_wait after creation (at once
+//! when an alert is older than group_wait), then one every group_interval on a fixed grid.
+//! One scheduler task sleeps on the injected clock until the earliest due group.
+
+use crate::alertmanager::{Core, Runtime};
+use crate::clock::Millis;
+use crate::pipeline;
+use crate::types::{Alert, Fingerprint, LabelSet};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use watchfire_alertmanager_config::{RouteId, RouteOpts};
+
+/// Groups that became empty are dropped by this periodic sweep, as Alertmanager's
+/// dispatcher maintenance does every 30s.
+const GROUP_GC_MS: i64 = 30_000;
+
+/// What a flush hands to the pipeline.
+#[derive(Debug, Clone)]
+pub struct FlushInfo {
+    /// Group key (`{}/{...}:{...}`).
+    pub group_key: String,
+    /// Receiver name.
+    pub receiver: String,
+    /// Group labels.
+    pub group_labels: LabelSet,
+    /// Route options.
+    pub opts: RouteOpts,
+    /// Time of the timer tick.
+    pub tick: Millis,
+}
+
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub key: String,
+    pub labels: LabelSet,
+    pub opts: RouteOpts,
+    pub alerts: BTreeMap<Fingerprint, Alert>,
+    pub next_flush: Millis,
+    pub has_flushed: bool,
+    pub in_flight: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct DispatchState {
+    pub groups: HashMap<(RouteId, Fingerprint), Group>,
+    /// Bumped on config reload so flushes of old groups don't touch new ones.
+    pub generation: u64,
+    pub last_group_gc: Millis,
+}
+
+/// Snapshot of one aggregation group for the API.
+#[derive(Debug, Clone)]
+pub struct GroupSnapshot {
+    /// Group labels.
+    pub labels: LabelSet,
+    /// Receiver name.
+    pub receiver: String,
+    /// Group key.
+    pub group_key: String,
+    /// Alerts in the group.
+    pub alerts: Vec<Alert>,
+}
+
+/// Alertmanager's alert order in notifications: by `job`, then `instance`, then start
+/// time, then labels.
+pub fn sort_alerts(v: &mut [Alert]) {
+    v.sort_by(|a, b| {
+        for k in ["job", "instance"] {
+            match (a.labels.get(k), b.labels.get(k)) {
+                (Some(x), Some(y)) if x != y => return x.cmp(y),
+                (Some(_), None) => return std::cmp::Ordering::Less,
+                (None, Some(_)) => return std::cmp::Ordering::Greater,
+                _ => {}
+            }
+        }
+        a.starts_at
+            .cmp(&b.starts_at)
+            .then_with(|| a.labels.cmp(&b.labels))
+    });
+}
+
+impl Core {
+    /// Routes one (stored, merged) alert into its aggregation groups.
+    pub(crate) fn dispatch_alert(&self, rt: &Runtime, alert: &Alert) {
+        let now = self.clock.now();
+        let fp = alert.fingerprint();
+        let mut st = self.dispatch.lock();
+        for route in rt.tree.match_route(&alert.labels) {
+            let labels = route.group_labels(&alert.labels);
+            let gid = (route.id, Fingerprint::of(&labels));
+            let gw = route.opts.group_wait.as_millis();
+            let g = st.groups.entry(gid).or_insert_with(|| Group {
+                key: format!(
+                    "{}:{}",
+                    route.key,
+                    watchfire_alertmanager_config::label_set_string(&labels)
+                ),
+                labels,
+                opts: route.opts.clone(),
+                alerts: BTreeMap::new(),
+                next_flush: now + gw,
+                has_flushed: false,
+                in_flight: false,
+            });
+            g.alerts.insert(fp, alert.clone());
+            // An alert older than group_wait needs no further waiting.
+            if !g.has_flushed && alert.starts_at + gw < now {
+                g.next_flush = g.next_flush.min(now);
+            }
+        }
+        drop(st);
+        self.wake.notify_one();
+    }
+
+    /// Earliest instant something is due.
+    pub(crate) fn next_deadline(&self) -> Millis {
+        let st = self.dispatch.lock();
+        let mut next = st.last_group_gc + GROUP_GC_MS;
+        for g in st.groups.values() {
+            if !g.in_flight {
+                next = next.min(g.next_flush);
+            }
+        }
+        next.min(*self.next_maintenance.lock())
+    }
+
+    /// Starts the flush of every due group; returns how many were started.
+    pub(crate) fn flush_due(self: &Arc<Self>) -> usize {
+        let now = self.clock.now();
+        let rt = self.runtime();
+        let mut started = Vec::new();
+        let generation;
+        {
+            let mut st = self.dispatch.lock();
+            generation = st.generation;
+            if now >= st.last_group_gc + GROUP_GC_MS {
+                st.last_group_gc = now;
+                st.groups.retain(|_, g| g.in_flight || !g.alerts.is_empty());
+            }
+            for (gid, g) in st.groups.iter_mut() {
+                if g.in_flight || g.next_flush > now {
+                    continue;
+                }
+                let tick = g.next_flush;
+                g.has_flushed = true;
+                g.next_flush = tick + g.opts.group_interval.as_millis();
+                if g.alerts.is_empty() {
+                    continue;
+                }
+                g.in_flight = true;
+                let mut alerts = Vec::with_capacity(g.alerts.len());
+                let mut resolved = Vec::new();
+                for a in g.alerts.values() {
+                    let mut a = a.clone();
+                    if a.resolved_at(now) {
+                        resolved.push((a.fingerprint(), a.updated_at));
+                    } else {
+                        // Firing alerts must not resolve while the notification is in flight.
+                        a.ends_at = 0;
+                    }
+                    alerts.push(a);
+                }
+                sort_alerts(&mut alerts);
+                let info = FlushInfo {
+                    group_key: g.key.clone(),
+                    receiver: g.opts.receiver.clone(),
+                    group_labels: g.labels.clone(),
+                    opts: g.opts.clone(),
+                    tick,
+                };
+                started.push((*gid, info, alerts, resolved));
+            }
+        }
+        let n = started.len();
+        if n > 0 {
+            self.in_flight.send_modify(|c| *c += n);
+        }
+        for (gid, info, alerts, resolved) in started {
+            let core = Arc::clone(self);
+            let rt = Arc::clone(&rt);
+            tokio::spawn(async move {
+                let ok = pipeline::run(&core, &rt, &info, alerts).await;
+                {
+                    let mut st = core.dispatch.lock();
+                    if st.generation == generation
+                        && let Some(g) = st.groups.get_mut(&gid)
+                    {
+                        g.in_flight = false;
+                        if ok {
+                            // Drop the resolved alerts just notified, unless they changed
+                            // (fired again) meanwhile.
+                            for (fp, updated) in resolved {
+                                if g.alerts.get(&fp).is_some_and(|a| a.updated_at == updated) {
+                                    g.alerts.remove(&fp);
+                                }
+                            }
+                        }
+                    }
+                }
+                core.in_flight.send_modify(|c| *c -= 1);
+                core.wake.notify_one();
+            });
+        }
+        n
+    }
+
+    /// Drops all groups and re-dispatches the stored alerts (config reload).
+    pub(crate) fn rebuild_groups(&self, rt: &Runtime) {
+        {
+            let mut st = self.dispatch.lock();
+            st.groups.clear();
+            st.generation += 1;
+        }
+        for (_, a) in self.store.list() {
+            self.dispatch_alert(rt, &a);
+        }
+    }
+
+    /// The groups with their alerts.
+    pub(crate) fn group_snapshots(&self) -> Vec<GroupSnapshot> {
+        let st = self.dispatch.lock();
+        st.groups
+            .values()
+            .map(|g| GroupSnapshot {
+                labels: g.labels.clone(),
+                receiver: g.opts.receiver.clone(),
+                group_key: g.key.clone(),
+                alerts: g.alerts.values().cloned().collect(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,153 @@
+//! The notification log: per (group key, receiver integration) the alert hashes last
+//! notified as firing and resolved, and when. The dedup stage reads it and the record
+//! stage writes it, so restarts never re-send what was already delivered.
+
+use crate::clock::Millis;
+use crate::error::Result;
+use crate::persist;
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+/// Identifies one integration of a receiver (Alertmanager's `nflogpb.Receiver`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+pub struct ReceiverKey {
+    /// Receiver name.
+    pub receiver: String,
+    /// Integration name (`webhook`, `email`, ...).
+    pub integration: String,
+    /// Index among the receiver's integrations of that kind.
+    pub index: usize,
+}
+
+impl std::fmt::Display for ReceiverKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}[{}]", self.receiver, self.integration, self.index)
+    }
+}
+
+/// One log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NflogEntry {
+    /// Aggregation group key.
+    pub group_key: String,
+    /// The integration.
+    pub receiver: ReceiverKey,
+    /// Hashes of the alerts notified as firing.
+    pub firing: Vec<u64>,
+    /// Hashes of the alerts notified as resolved.
+    pub resolved: Vec<u64>,
+    /// When the notification was sent.
+    pub timestamp: Millis,
+    /// When the entry may be dropped.
+    pub expires_at: Millis,
+}
+
+impl NflogEntry {
+    /// Whether every hash in `firing` was in the last firing set.
+    pub fn is_firing_subset(&self, firing: &HashSet<u64>) -> bool {
+        let set: HashSet<u64> = self.firing.iter().copied().collect();
+        firing.iter().all(|h| set.contains(h))
+    }
+    /// Whether every hash in `resolved` was in the last resolved set.
+    pub fn is_resolved_subset(&self, resolved: &HashSet<u64>) -> bool {
+        let set: HashSet<u64> = self.resolved.iter().copied().collect();
+        resolved.iter().all(|h| set.contains(h))
+    }
+}
+
+/// The log.
+#[derive(Debug)]
+pub struct Nflog {
+    entries: RwLock<HashMap<(String, ReceiverKey), NflogEntry>>,
+    retention_ms: i64,
+    path: Option<PathBuf>,
+}
+
+impl Nflog {
+    /// A log persisted at `path` (None = memory only), loading an existing snapshot.
+    pub fn open(path: Option<PathBuf>, retention_ms: i64) -> Result<Self> {
+        let mut map = HashMap::new();
+        if let Some(p) = &path
+            && let Some(list) = persist::read::<Vec<NflogEntry>>(p)?
+        {
+            for e in list {
+                map.insert((e.group_key.clone(), e.receiver.clone()), e);
+            }
+        }
+        Ok(Nflog {
+            entries: RwLock::new(map),
+            retention_ms,
+            path,
+        })
+    }
+
+    /// The last entry for a group and integration.
+    pub fn query(&self, group_key: &str, receiver: &ReceiverKey) -> Option<NflogEntry> {
+        self.entries
+            .read()
+            .get(&(group_key.to_string(), receiver.clone()))
+            .cloned()
+    }
+
+    /// Records a notification. The entry lives for `expiry` (2x repeat_interval, as
+    /// Alertmanager passes) when that is shorter than the retention.
+    pub fn log(
+        &self,
+        group_key: &str,
+        receiver: &ReceiverKey,
+        firing: Vec<u64>,
+        resolved: Vec<u64>,
+        expiry_ms: i64,
+        now: Millis,
+    ) {
+        let mut expires_at = now + self.retention_ms;
+        if expiry_ms > 0 && self.retention_ms > expiry_ms {
+            expires_at = now + expiry_ms;
+        }
+        let e = NflogEntry {
+            group_key: group_key.to_string(),
+            receiver: receiver.clone(),
+            firing,
+            resolved,
+            timestamp: now,
+            expires_at,
+        };
+        self.entries
+            .write()
+            .insert((group_key.to_string(), receiver.clone()), e);
+    }
+
+    /// Pushes an entry's expiry to at least `expires_at` (acknowledged groups).
+    pub fn extend(&self, group_key: &str, receiver: &ReceiverKey, expires_at: Millis) {
+        if let Some(e) = self
+            .entries
+            .write()
+            .get_mut(&(group_key.to_string(), receiver.clone()))
+        {
+            e.expires_at = e.expires_at.max(expires_at);
+        }
+    }
+
+    /// Drops expired entries; returns how many.
+    pub fn gc(&self, now: Millis) -> usize {
+        let mut e = self.entries.write();
+        let before = e.len();
+        e.retain(|_, v| v.expires_at > now);
+        before - e.len()
+    }
+
+    /// All entries.
+    pub fn list(&self) -> Vec<NflogEntry> {
+        self.entries.read().values().cloned().collect()
+    }
+
+    /// Writes the snapshot (no-op without a path).
+    pub fn snapshot(&self) -> Result<()> {
+        let Some(p) = &self.path else { return Ok(()) };
+        let mut list = self.list();
+        list.sort_by(|a, b| (&a.group_key, &a.receiver).cmp(&(&b.group_key, &b.receiver)));
+        persist::write_atomic(p, &list)
+    }
+}

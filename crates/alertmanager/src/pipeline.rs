@@ -1,0 +1,339 @@
+//! The notify pipeline, as Alertmanager composes it: mute (inhibition, then silences) →
+//! active/mute time intervals → per integration, concurrently: dedup (notification log)
+//! → retry (with backoff until the next group_interval) → record (log + history).
+//! Each stage is a function from alerts to alerts; an empty result stops the pipeline.
+
+use crate::alertmanager::{Core, Runtime};
+use crate::clock::{Millis, format_rfc3339};
+use crate::dispatch::FlushInfo;
+use crate::history::HistoryEntry;
+use crate::integration::Integration;
+use crate::mute::{Inhibitor, Muter, Silencer};
+use crate::nflog::{NflogEntry, ReceiverKey};
+use crate::types::{Alert, AlertStatus, LabelSet, alert_hash};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use watchfire_template::{AlertData, NotificationData};
+
+/// Alertmanager never gives a notification less than this to complete.
+const MIN_TIMEOUT_MS: i64 = 10_000;
+
+/// Runs the pipeline for one flushed group; `true` when nothing failed.
+pub(crate) async fn run(
+    core: &Arc<Core>,
+    rt: &Arc<Runtime>,
+    info: &FlushInfo,
+    alerts: Vec<Alert>,
+) -> bool {
+    let alerts = mute_stage(core, rt, info, alerts);
+    if alerts.is_empty() || time_muted(rt, info) {
+        return true;
+    }
+    let Some(integrations) = rt.integrations.get(&info.receiver).cloned() else {
+        return true;
+    };
+    let alerts = Arc::new(alerts);
+    let info = Arc::new(info.clone());
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..integrations.len() {
+        let core = Arc::clone(core);
+        let integrations = Arc::clone(&integrations);
+        let alerts = Arc::clone(&alerts);
+        let info = Arc::clone(&info);
+        set.spawn(async move {
+            let Some(integ) = integrations.get(i) else {
+                return true;
+            };
+            integration_stages(&core, integ.as_ref(), &info, &alerts).await
+        });
+    }
+    let mut ok = true;
+    while let Some(r) = set.join_next().await {
+        ok &= r.unwrap_or(false);
+    }
+    ok
+}
+
+/// Inhibition then silences; records each alert's status in the marker.
+fn mute_stage(core: &Core, rt: &Runtime, info: &FlushInfo, alerts: Vec<Alert>) -> Vec<Alert> {
+    let now = core.clock.now();
+    let inhibitor = Inhibitor::new(&rt.inhibit_rules, &core.store, now);
+    let silencer = Silencer(&core.silences);
+    let keep_silenced_resolved = core
+        .opts
+        .send_resolved_when_silenced
+        .contains(&info.receiver);
+    alerts
+        .into_iter()
+        .filter(|a| {
+            let inhibited = inhibitor.mutes(&a.labels, now);
+            let silenced = silencer.mutes(&a.labels, now);
+            let keep = inhibited.is_empty()
+                && (silenced.is_empty() || (keep_silenced_resolved && a.resolved_at(now)));
+            core.store.set_status(
+                a.fingerprint(),
+                AlertStatus::from_mutes(silenced, inhibited),
+            );
+            keep
+        })
+        .collect()
+}
+
+/// Whether the route's time intervals mute the group at the tick time.
+fn time_muted(rt: &Runtime, info: &FlushInfo) -> bool {
+    let Ok(t) = jiff::Timestamp::from_millisecond(info.tick) else {
+        return false;
+    };
+    let inside = |names: &[String]| {
+        names
+            .iter()
+            .any(|n| rt.time_intervals.get(n).is_some_and(|ti| ti.contains(t)))
+    };
+    let active = &info.opts.active_time_intervals;
+    if !active.is_empty() && !inside(active) {
+        return true;
+    }
+    inside(&info.opts.mute_time_intervals)
+}
+
+/// Alertmanager's `DedupStage.needsUpdate`, plus acknowledgements: when every firing alert
+/// is acknowledged, the repeat_interval re-send is skipped.
+fn needs_update(
+    entry: Option<&NflogEntry>,
+    firing: &HashSet<u64>,
+    resolved: &HashSet<u64>,
+    send_resolved: bool,
+    repeat_ms: i64,
+    all_acked: bool,
+    now: Millis,
+) -> bool {
+    let Some(entry) = entry else {
+        return !firing.is_empty();
+    };
+    if !entry.is_firing_subset(firing) {
+        return true;
+    }
+    // All resolved: notify so the log forgets the firing set, whatever send_resolved says.
+    if firing.is_empty() {
+        return !entry.firing.is_empty();
+    }
+    if send_resolved && !entry.is_resolved_subset(resolved) {
+        return true;
+    }
+    !all_acked && entry.timestamp < now - repeat_ms
+}
+
+fn common(maps: &[&LabelSet]) -> BTreeMap<String, String> {
+    let Some((first, rest)) = maps.split_first() else {
+        return BTreeMap::new();
+    };
+    first
+        .iter()
+        .filter(|(k, v)| rest.iter().all(|m| m.get(*k) == Some(*v)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The template data for one notification.
+pub fn notification_data(
+    receiver: &str,
+    group_key: &str,
+    group_labels: &LabelSet,
+    external_url: &str,
+    alerts: &[&Alert],
+    now: Millis,
+) -> NotificationData {
+    let firing = alerts.iter().any(|a| !a.resolved_at(now));
+    NotificationData {
+        receiver: receiver.to_string(),
+        status: if firing { "firing" } else { "resolved" }.to_string(),
+        alerts: alerts
+            .iter()
+            .map(|a| AlertData {
+                status: a.status_at(now).to_string(),
+                labels: a.labels.clone(),
+                annotations: a.annotations.clone(),
+                starts_at: format_rfc3339(a.starts_at),
+                ends_at: format_rfc3339(a.ends_at),
+                generator_url: a.generator_url.clone(),
+                fingerprint: a.fingerprint().to_string(),
+            })
+            .collect(),
+        group_labels: group_labels.clone(),
+        common_labels: common(&alerts.iter().map(|a| &a.labels).collect::<Vec<_>>()),
+        common_annotations: common(&alerts.iter().map(|a| &a.annotations).collect::<Vec<_>>()),
+        external_url: external_url.to_string(),
+        group_key: group_key.to_string(),
+        truncated_alerts: 0,
+    }
+}
+
+/// Dedup → retry → record for one integration; `true` on success or nothing to do.
+async fn integration_stages(
+    core: &Core,
+    integ: &dyn Integration,
+    info: &FlushInfo,
+    alerts: &[Alert],
+) -> bool {
+    let now = core.clock.now();
+    let key = ReceiverKey {
+        receiver: info.receiver.clone(),
+        integration: integ.name().to_string(),
+        index: integ.index(),
+    };
+    // Dedup.
+    let mut firing = Vec::new();
+    let mut resolved = Vec::new();
+    let mut all_acked = true;
+    for a in alerts {
+        let h = alert_hash(&a.labels);
+        if a.resolved_at(now) {
+            resolved.push(h);
+        } else {
+            firing.push(h);
+            all_acked &= core.acks.is_acked(a.fingerprint());
+        }
+    }
+    let firing_set: HashSet<u64> = firing.iter().copied().collect();
+    let resolved_set: HashSet<u64> = resolved.iter().copied().collect();
+    let entry = core.nflog.query(&info.group_key, &key);
+    let repeat = info.opts.repeat_interval.as_millis();
+    if !needs_update(
+        entry.as_ref(),
+        &firing_set,
+        &resolved_set,
+        integ.send_resolved(),
+        repeat,
+        all_acked,
+        now,
+    ) {
+        // Held back only by acknowledgements: keep the entry alive so its expiry (2x
+        // repeat_interval) does not turn into a re-send.
+        if all_acked
+            && let Some(e) = &entry
+            && e.timestamp < now - repeat
+        {
+            core.nflog.extend(&info.group_key, &key, now + 2 * repeat);
+        }
+        return true;
+    }
+    // Retry.
+    if !integ.send_resolved() && firing.is_empty() {
+        // Nothing to send, but log the resolved set for the next dedup.
+        core.nflog.log(
+            &info.group_key,
+            &key,
+            firing,
+            resolved,
+            2 * repeat,
+            core.clock.now(),
+        );
+        return true;
+    }
+    let sent: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| integ.send_resolved() || !a.resolved_at(now))
+        .collect();
+    let data = notification_data(
+        &info.receiver,
+        &info.group_key,
+        &info.group_labels,
+        &core.opts.external_url,
+        &sent,
+        now,
+    );
+    let deadline = info.tick + info.opts.group_interval.as_millis().max(MIN_TIMEOUT_MS);
+    if !retry(core, integ, &key, info, &data, deadline).await {
+        core.metrics.failed_final();
+        return false;
+    }
+    // Record.
+    core.nflog.log(
+        &info.group_key,
+        &key,
+        firing,
+        resolved,
+        2 * repeat,
+        core.clock.now(),
+    );
+    true
+}
+
+/// Exponential backoff like the Go `backoff` package's defaults (0.5s, x1.5, capped at
+/// 60s), without jitter so timings are reproducible.
+fn backoff_ms(attempt: u32) -> i64 {
+    let mut d = 500.0_f64;
+    for _ in 1..attempt {
+        d *= 1.5;
+    }
+    d.min(60_000.0) as i64
+}
+
+async fn retry(
+    core: &Core,
+    integ: &dyn Integration,
+    key: &ReceiverKey,
+    info: &FlushInfo,
+    data: &NotificationData,
+    deadline: Millis,
+) -> bool {
+    let fps = |status: &str| -> Vec<String> {
+        data.alerts
+            .iter()
+            .filter(|a| a.status == status)
+            .map(|a| a.fingerprint.clone())
+            .collect()
+    };
+    let (firing_fps, resolved_fps) = (fps("firing"), fps("resolved"));
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let started = core.clock.now();
+        let real = std::time::Instant::now();
+        let remaining = (deadline - started).max(1) as u64;
+        let limit = std::time::Duration::from_millis(remaining).min(core.opts.integration_timeout);
+        let result = match tokio::time::timeout(limit, integ.notify(data)).await {
+            Ok(r) => r,
+            Err(_) => Err(crate::integration::NotifyError {
+                retry: true,
+                message: format!("timed out after {limit:?}"),
+            }),
+        };
+        let elapsed = real.elapsed();
+        core.metrics
+            .observe(integ.name(), elapsed.as_secs_f64(), result.is_err());
+        let (outcome, error, retryable) = match &result {
+            Ok(()) => ("success", String::new(), false),
+            Err(e) => ("failure", e.message.clone(), e.retry),
+        };
+        core.history.record(HistoryEntry {
+            time: started,
+            group_key: info.group_key.clone(),
+            receiver: key.receiver.clone(),
+            integration: key.integration.clone(),
+            index: key.index,
+            attempt,
+            outcome: outcome.to_string(),
+            error,
+            retryable,
+            duration_ms: elapsed.as_millis() as u64,
+            firing: firing_fps.clone(),
+            resolved: resolved_fps.clone(),
+        });
+        match result {
+            Ok(()) => return true,
+            Err(e) if !e.retry => {
+                tracing::warn!(receiver = %key, attempts = attempt, error = %e.message, "notify failed with an unrecoverable error");
+                return false;
+            }
+            Err(e) => {
+                let next = core.clock.now() + backoff_ms(attempt);
+                if next >= deadline {
+                    tracing::warn!(receiver = %key, attempts = attempt, error = %e.message, "notify retry canceled: group interval elapsed");
+                    return false;
+                }
+                core.clock.sleep_until(next).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The alert store (Alertmanager's `provider/mem` plus its marker): alerts by fingerprint,
+//! merged on re-post, garbage-collected once resolved.
+
+use crate::clock::Millis;
+use crate::types::{Alert, AlertStatus, Fingerprint};
+use parking_lot::RwLock;
+use std::collections::HashMap;
+
+/// Thread-safe alert store.
+#[derive(Debug, Default)]
+pub struct AlertStore {
+    alerts: RwLock<HashMap<Fingerprint, Alert>>,
+    marker: RwLock<HashMap<Fingerprint, AlertStatus>>,
+}
+
+impl AlertStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stores `alert`, merging with the stored one when their activity ranges overlap (as
+    /// `mem.Alerts.Put`); returns the alert as stored, which is what the dispatcher sees.
+    pub fn put(&self, alert: Alert, now: Millis) -> Alert {
+        let fp = alert.fingerprint();
+        let mut alerts = self.alerts.write();
+        let mut alert = alert;
+        if let Some(old) = alerts.get(&fp) {
+            let overlap = (alert.ends_at > old.starts_at && alert.ends_at < old.ends_at)
+                || (alert.starts_at > old.starts_at && alert.starts_at < old.ends_at);
+            if overlap {
+                alert = old.merge(&alert, now);
+            }
+        } else {
+            self.marker.write().entry(fp).or_default();
+        }
+        alerts.insert(fp, alert.clone());
+        alert
+    }
+
+    /// One alert.
+    pub fn get(&self, fp: Fingerprint) -> Option<Alert> {
+        self.alerts.read().get(&fp).cloned()
+    }
+
+    /// All alerts, sorted by fingerprint.
+    pub fn list(&self) -> Vec<(Fingerprint, Alert)> {
+        let mut v: Vec<_> = self
+            .alerts
+            .read()
+            .iter()
+            .map(|(k, a)| (*k, a.clone()))
+            .collect();
+        v.sort_by_key(|(k, _)| *k);
+        v
+    }
+
+    /// Number of stored alerts.
+    pub fn len(&self) -> usize {
+        self.alerts.read().len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.alerts.read().is_empty()
+    }
+
+    /// Removes resolved alerts (and their marker); returns their fingerprints.
+    pub fn gc(&self, now: Millis) -> Vec<Fingerprint> {
+        let mut alerts = self.alerts.write();
+        let dead: Vec<Fingerprint> = alerts
+            .iter()
+            .filter(|(_, a)| a.resolved_at(now))
+            .map(|(k, _)| *k)
+            .collect();
+        let mut marker = self.marker.write();
+        for fp in &dead {
+            alerts.remove(fp);
+            marker.remove(fp);
+        }
+        dead
+    }
+
+    /// The marker status.
+    pub fn status(&self, fp: Fingerprint) -> AlertStatus {
+        self.marker.read().get(&fp).cloned().unwrap_or_default()
+    }
+
+    /// Records the mute result for an alert still in the store.
+    pub fn set_status(&self, fp: Fingerprint, status: AlertStatus) {
+        if self.alerts.read().contains_key(&fp) {
+            self.marker.write().insert(fp, status);
+        }
+    }
+}
