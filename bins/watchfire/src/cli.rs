@@ -31,6 +31,10 @@ pub struct ServerArgs {
     /// Prometheus configuration file (scrape and rule configuration arrive in later releases; see README).
     #[arg(long = "config.file")]
     pub config_file: Option<PathBuf>,
+    /// alertmanager.yml: turns on the embedded alertmanager (API v2 under /api/v2,
+    /// state under <storage.tsdb.path>/alertmanager); rules send their alerts to it.
+    #[arg(long = "alertmanager.config.file")]
+    pub alertmanager_config_file: Option<PathBuf>,
     /// Base path for metrics storage.
     #[arg(long = "storage.tsdb.path", default_value = "data/")]
     pub tsdb_path: PathBuf,

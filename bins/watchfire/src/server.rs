@@ -75,6 +75,10 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
 async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
     let shutdown = Arc::new(Notify::new());
     let mut api = api_state(db.clone(), args);
+    let alertmanager = match &args.alertmanager_config_file {
+        Some(path) => Some((path.clone(), start_alertmanager(path, args)?)),
+        None => None,
+    };
     let services = {
         let deps = ServiceDeps {
             queryable: db.clone(),
@@ -82,7 +86,7 @@ async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
             engine: api.engine.as_ref().clone(),
             external_url: external_url(args),
             state_dir: args.tsdb_path.clone(),
-            in_process_senders: Vec::new(),
+            alertmanager: alertmanager.clone(),
         };
         let path = args.config_file.clone();
         tokio::task::spawn_blocking(move || Services::start(path, deps))
@@ -110,6 +114,10 @@ async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
         )
         .with_state(state)
         .merge(watchfire_web_api::router(api));
+    let app = match &alertmanager {
+        Some((_, am)) => app.merge(watchfire_alertmanager::api_router(am.clone())),
+        None => app,
+    };
     let listener = tokio::net::TcpListener::bind(&args.listen_address)
         .await
         .with_context(|| format!("listening on {}", args.listen_address))?;
@@ -133,7 +141,36 @@ async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || services.stop())
         .await
         .context("stopping services")?;
+    if let Some((_, am)) = alertmanager {
+        am.stop().await.context("stopping the alertmanager")?;
+    }
     Ok(())
+}
+
+/// Starts the embedded alertmanager with its state next to the TSDB.
+fn start_alertmanager(
+    path: &std::path::Path,
+    args: &ServerArgs,
+) -> anyhow::Result<Arc<watchfire_alertmanager::Alertmanager>> {
+    let config = watchfire_alertmanager_config::Config::load_file(path)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for w in &config.warnings {
+        tracing::warn!(config = %path.display(), "{w}");
+    }
+    let mut opts = watchfire_alertmanager::Options::new(
+        Arc::new(watchfire_alertmanager::SystemClock),
+        watchfire_alertmanager::notify_factory(),
+    );
+    opts.data_dir = Some(args.tsdb_path.join("alertmanager"));
+    opts.external_url = external_url(args);
+    opts.template_base_dir = path.parent().map_or_else(
+        || std::path::PathBuf::from("."),
+        std::path::Path::to_path_buf,
+    );
+    let am = watchfire_alertmanager::Alertmanager::start_with(config, opts)
+        .map_err(|e| anyhow::anyhow!("starting the alertmanager: {e}"))?;
+    tracing::info!(config = %path.display(), "embedded alertmanager started");
+    Ok(am)
 }
 
 /// The HTTP API's view of the server: the store, the engine, flags and build info.

@@ -96,6 +96,27 @@ impl AlertRouter {
     }
 }
 
+/// Hands alerts to the embedded alertmanager in-process.
+pub struct EmbeddedSender(pub Arc<watchfire_alertmanager::Alertmanager>);
+
+impl AlertSender for EmbeddedSender {
+    fn send(&self, alerts: Vec<OutgoingAlert>) {
+        let alerts = alerts
+            .into_iter()
+            .map(|a| watchfire_alertmanager::PostableAlert {
+                labels: a.labels,
+                annotations: a.annotations,
+                starts_at: a.starts_at,
+                ends_at: a.ends_at.unwrap_or(0),
+                generator_url: a.generator_url,
+            })
+            .collect();
+        if let Err(e) = self.0.put_alerts(alerts) {
+            tracing::warn!(err = %e, "the embedded alertmanager refused alerts");
+        }
+    }
+}
+
 /// Everything `prometheus.yml` configures.
 pub struct Services {
     config_path: Option<PathBuf>,
@@ -107,6 +128,7 @@ pub struct Services {
     pub rules: Arc<RuleManager>,
     alerts: Arc<AlertRouter>,
     in_process_senders: Vec<Arc<dyn AlertSender>>,
+    alertmanager: Option<(PathBuf, Arc<watchfire_alertmanager::Alertmanager>)>,
 }
 
 /// What the services need from the server.
@@ -121,8 +143,8 @@ pub struct ServiceDeps {
     pub external_url: String,
     /// Where alert state is persisted across restarts.
     pub state_dir: PathBuf,
-    /// In-process alert destinations (the embedded alertmanager).
-    pub in_process_senders: Vec<Arc<dyn AlertSender>>,
+    /// The embedded alertmanager and its configuration file, when enabled.
+    pub alertmanager: Option<(PathBuf, Arc<watchfire_alertmanager::Alertmanager>)>,
 }
 
 fn now_ms() -> i64 {
@@ -156,7 +178,12 @@ impl Services {
             reload_lock: Mutex::new(()),
             rules,
             alerts,
-            in_process_senders: deps.in_process_senders,
+            in_process_senders: deps
+                .alertmanager
+                .iter()
+                .map(|(_, am)| Arc::new(EmbeddedSender(am.clone())) as Arc<dyn AlertSender>)
+                .collect(),
+            alertmanager: deps.alertmanager,
         });
         if let Some(cfg) = config {
             services.apply(cfg).map_err(|e| anyhow::anyhow!(e))?;
@@ -199,12 +226,24 @@ impl Services {
     /// Re-reads the configuration file; on error the running configuration stays.
     pub fn reload(&self) -> Result<(), String> {
         let _one_at_a_time = self.reload_lock.lock();
-        let Some(path) = &self.config_path else {
-            return Ok(());
+        let mut result = Ok(());
+        if let Some(path) = &self.config_path {
+            result = load_config(path)
+                .map_err(|e| format!("{e:#}"))
+                .and_then(|cfg| self.apply(Arc::new(cfg)));
+        }
+        if let (Ok(()), Some((path, am))) = (&result, &self.alertmanager) {
+            result = watchfire_alertmanager_config::Config::load_file(path)
+                .map_err(|e| e.to_string())
+                .and_then(|cfg| am.apply_config(cfg).map_err(|e| e.to_string()));
+        }
+        let path = self
+            .config_path
+            .as_ref()
+            .or(self.alertmanager.as_ref().map(|(p, _)| p));
+        let Some(path) = path else {
+            return result;
         };
-        let result = load_config(path)
-            .map_err(|e| format!("{e:#}"))
-            .and_then(|cfg| self.apply(Arc::new(cfg)));
         self.last_reload_ok.store(result.is_ok(), Ordering::SeqCst);
         if result.is_ok() {
             self.last_reload_ms.store(now_ms(), Ordering::SeqCst);

@@ -1,6 +1,7 @@
 //! End-to-end tests that run the real `watchfire` binary on loopback.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod alerting;
 mod api;
 mod crash;
 mod harness;

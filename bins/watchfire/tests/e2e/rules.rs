@@ -75,7 +75,10 @@ fn rules_evaluate_reload_and_keep_alert_state() {
     .unwrap();
     let (code, body) = s.request("POST", "/-/reload", b"").unwrap();
     assert_eq!(code, 500, "{body}");
-    assert!(body.contains("rules.yml: 13:") && body.contains("unclosed left parenthesis"), "{body}");
+    assert!(
+        body.contains("rules.yml: 13:") && body.contains("unclosed left parenthesis"),
+        "{body}"
+    );
     let (_, metrics) = s.request("GET", "/metrics", b"").unwrap();
     assert!(metrics.contains("prometheus_config_last_reload_successful 0"));
     assert_eq!(

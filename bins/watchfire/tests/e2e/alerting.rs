@@ -1,0 +1,69 @@
+//! Rules → embedded alertmanager → webhook: the whole alerting path in one process.
+
+use crate::harness::{Server, bin, free_port, http};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn firing_rule_reaches_the_webhook_sink() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink_addr = format!("127.0.0.1:{}", free_port());
+    let mut sink = Command::new(bin())
+        .args(["webhook-sink", "--listen", &sink_addr])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::fs::write(
+        dir.path().join("prometheus.yml"),
+        "global:\n  evaluation_interval: 500ms\n  external_labels: {cluster: e2e}\nrule_files: [rules.yml]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rules.yml"),
+        "groups:\n  - name: g\n    rules:\n      - alert: ServiceDown\n        expr: vector(0) == 0\n        labels: {severity: critical}\n        annotations: {summary: 'down ({{ $value }})'}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("alertmanager.yml"),
+        format!(
+            "route:\n  receiver: sink\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\nreceivers:\n  - name: sink\n    webhook_configs:\n      - url: http://{sink_addr}/alerts\n"
+        ),
+    )
+    .unwrap();
+    let cfg = format!(
+        "--config.file={}",
+        dir.path().join("prometheus.yml").display()
+    );
+    let am = format!(
+        "--alertmanager.config.file={}",
+        dir.path().join("alertmanager.yml").display()
+    );
+    let s = Server::start(&dir.path().join("data"), &[&cfg, &am]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let payload = loop {
+        if let Ok((200, body)) = http(&sink_addr, "GET", "/alerts", b"") {
+            let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+            if let Some(first) = list.as_array().and_then(|l| l.first()) {
+                break first["payload"].clone();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no notification reached the sink"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(payload["version"], "4");
+    assert_eq!(payload["status"], "firing");
+    assert_eq!(payload["receiver"], "sink");
+    let alert = &payload["alerts"][0];
+    assert_eq!(alert["labels"]["alertname"], "ServiceDown");
+    assert_eq!(alert["labels"]["cluster"], "e2e");
+    assert_eq!(alert["annotations"]["summary"], "down (0)");
+    // The alertmanager API v2 answers on the same port.
+    let (code, body) = s.request("GET", "/api/v2/alerts", b"").unwrap();
+    assert_eq!(code, 200);
+    assert!(body.contains("\"ServiceDown\""), "{body}");
+    let _ = sink.kill();
+    let _ = sink.wait();
+}
