@@ -162,6 +162,11 @@ fn kv_method(
 
 fn list_method(items: &Arc<[Value]>, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
     let r = match name {
+        // An empty list has no element type to go by: Go would know it from the
+        // static type, so every list method answers an empty result.
+        "Firing" | "Resolved" | "Names" | "Values" if items.is_empty() => {
+            want(name, args, 0).map(|()| Value::List(Vec::new().into()))
+        }
         "Firing" | "Resolved" if is_alert_list(items) => want(name, args, 0).map(|()| {
             let status = if name == "Firing" {
                 "firing"

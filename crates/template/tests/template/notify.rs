@@ -454,3 +454,22 @@ fn user_templates_override_and_extend() {
         r#"template: c.tmpl:2:5: executing "x" at <.Status.X>: can't evaluate field X in type string"#
     );
 }
+
+#[test]
+fn list_methods_on_empty_maps_and_lists() {
+    let t = tmpl();
+    let d = NotificationData {
+        receiver: "r".into(),
+        ..Default::default()
+    };
+    let out = t
+        .execute_text(
+            "[{{ .CommonAnnotations.SortedPairs.Values | join \" \" }}][{{ len .Alerts.Firing }}][{{ .CommonLabels.SortedPairs.Names }}]",
+            &d,
+        )
+        .unwrap();
+    assert_eq!(out, "[][0][[]]");
+    // The default Opsgenie description uses the pattern above.
+    t.execute_text("{{ template \"opsgenie.default.description\" . }}", &d)
+        .unwrap();
+}
