@@ -62,6 +62,9 @@ pub struct ServerArgs {
     /// The URL under which Watchfire is externally reachable.
     #[arg(long = "web.external-url")]
     pub external_url: Option<String>,
+    /// Folder of Grafana dashboard JSON files shown in the UI.
+    #[arg(long = "dashboards.dir")]
+    pub dashboards_dir: Option<PathBuf>,
     /// Maximum time a query may take before being aborted.
     #[arg(long = "query.timeout", value_parser = parse_duration, default_value = "2m")]
     pub query_timeout: Duration,
@@ -74,6 +77,29 @@ pub struct ServerArgs {
     /// How far back to look for a sample of an instant vector selector.
     #[arg(long = "query.lookback-delta", value_parser = parse_duration, default_value = "5m")]
     pub query_lookback_delta: Duration,
+}
+
+/// Options of `watchfire demo`.
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Address of the UI and APIs.
+    #[arg(long = "web.listen-address", default_value = "127.0.0.1:9090")]
+    pub listen_address: String,
+    /// Data directory of the demo.
+    #[arg(long = "storage.tsdb.path", default_value = "data/demo")]
+    pub tsdb_path: PathBuf,
+    /// Port of the blue demo instance.
+    #[arg(long = "demo.blue-port", default_value_t = 8001)]
+    pub blue_port: u16,
+    /// Port of the green demo instance.
+    #[arg(long = "demo.green-port", default_value_t = 8002)]
+    pub green_port: u16,
+    /// Port of the webhook sink the alertmanager notifies.
+    #[arg(long = "demo.sink-port", default_value_t = 5001)]
+    pub sink_port: u16,
+    /// WebSocket connections of the background load (0 turns it off).
+    #[arg(long = "demo.load-connections", default_value_t = 20)]
+    pub load_connections: usize,
 }
 
 /// Subcommands.
@@ -108,6 +134,13 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: RulesCommand,
+    },
+    /// The seeds' monitored WebSocket stack in one process: two demo instances
+    /// under load, scraped, with rules, alerting, a dashboard and a webhook sink.
+    Demo {
+        /// Demo options.
+        #[command(flatten)]
+        demo: DemoArgs,
     },
     /// A webhook receiver for development: prints each Alertmanager notification
     /// and keeps the latest at `GET /alerts` as JSON.

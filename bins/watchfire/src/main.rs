@@ -5,6 +5,7 @@
 
 mod cli;
 mod cmd;
+mod demo;
 mod duration;
 mod server;
 mod services;
@@ -23,6 +24,12 @@ fn main() -> ExitCode {
         Some(cli::Command::Check { command }) => cmd::check::check(command),
         Some(cli::Command::Routes { command }) => cmd::check::routes(command),
         Some(cli::Command::Rules { command }) => cmd::backtest::run(command),
+        Some(cli::Command::Demo { demo }) => {
+            let mut server = cli.server;
+            server.listen_address = demo.listen_address.clone();
+            server.tsdb_path = demo.tsdb_path.clone();
+            demo::run(demo, server)
+        }
         Some(cli::Command::WebhookSink { listen, keep }) => webhook_sink::run(&listen, keep),
     };
     match result {

@@ -32,6 +32,11 @@ struct AppState {
 
 /// Runs the server until SIGTERM/SIGINT (or `/-/quit` with lifecycle enabled).
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
+    run_with(args, None)
+}
+
+/// [`run`], also serving `extra` routes (the demo's controls).
+pub fn run_with(args: ServerArgs, extra: Option<Router>) -> anyhow::Result<ExitCode> {
     if args.enable_admin_api {
         tracing::info!("admin API flag accepted; admin endpoints arrive with the HTTP API");
     }
@@ -62,7 +67,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let result = runtime.block_on(serve(db.clone(), &args));
+    let result = runtime.block_on(serve(db.clone(), &args, extra));
     runtime.shutdown_timeout(Duration::from_secs(5));
     match Arc::try_unwrap(db) {
         Ok(db) => db.close().context("closing storage")?,
@@ -72,7 +77,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     result.map(|_| ExitCode::SUCCESS)
 }
 
-async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
+async fn serve(db: Arc<Db>, args: &ServerArgs, extra: Option<Router>) -> anyhow::Result<()> {
     let shutdown = Arc::new(Notify::new());
     let mut api = api_state(db.clone(), args);
     let alertmanager = match &args.alertmanager_config_file {
@@ -116,6 +121,10 @@ async fn serve(db: Arc<Db>, args: &ServerArgs) -> anyhow::Result<()> {
         .merge(watchfire_web_api::router(api));
     let app = match &alertmanager {
         Some((_, am)) => app.merge(watchfire_alertmanager::api_router(am.clone())),
+        None => app,
+    };
+    let app = match extra {
+        Some(routes) => app.merge(routes),
         None => app,
     };
     let listener = tokio::net::TcpListener::bind(&args.listen_address)
