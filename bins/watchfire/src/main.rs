@@ -7,6 +7,7 @@ mod cli;
 mod cmd;
 mod demo;
 mod duration;
+mod scrape_wiring;
 mod server;
 mod services;
 mod webhook_sink;

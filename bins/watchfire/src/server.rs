@@ -92,6 +92,7 @@ async fn serve(db: Arc<Db>, args: &ServerArgs, extra: Option<Router>) -> anyhow:
             external_url: external_url(args),
             state_dir: args.tsdb_path.clone(),
             alertmanager: alertmanager.clone(),
+            runtime: tokio::runtime::Handle::current(),
         };
         let path = args.config_file.clone();
         tokio::task::spawn_blocking(move || Services::start(path, deps))
@@ -99,6 +100,9 @@ async fn serve(db: Arc<Db>, args: &ServerArgs, extra: Option<Router>) -> anyhow:
             .context("starting services")??
     };
     api.rules = Some(services.clone());
+    api.targets = Some(Arc::new(crate::scrape_wiring::Targets(
+        services.scrape.clone(),
+    )));
     api.config = Some(services.clone());
     let state = Arc::new(AppState {
         db: db.clone(),

@@ -129,6 +129,10 @@ pub struct Services {
     alerts: Arc<AlertRouter>,
     in_process_senders: Vec<Arc<dyn AlertSender>>,
     alertmanager: Option<(PathBuf, Arc<watchfire_alertmanager::Alertmanager>)>,
+    /// The scraper.
+    pub scrape: watchfire_scrape::ScrapeManager,
+    runtime: tokio::runtime::Handle,
+    sd_watchers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// What the services need from the server.
@@ -145,6 +149,8 @@ pub struct ServiceDeps {
     pub state_dir: PathBuf,
     /// The embedded alertmanager and its configuration file, when enabled.
     pub alertmanager: Option<(PathBuf, Arc<watchfire_alertmanager::Alertmanager>)>,
+    /// The async runtime scrapes and discovery run on.
+    pub runtime: tokio::runtime::Handle,
 }
 
 fn now_ms() -> i64 {
@@ -160,6 +166,16 @@ impl Services {
             None => None,
         };
         let alerts = Arc::new(AlertRouter::default());
+        watchfire_scrape::install_crypto_provider();
+        let scrape = watchfire_scrape::ScrapeManager::new(
+            deps.appendable.clone(),
+            watchfire_scrape::ScrapeManagerOptions {
+                // Spread targets differently per server, like Prometheus' seed
+                // from its external labels and host name.
+                offset_seed: xxhash_rust::xxh64::xxh64(deps.external_url.as_bytes(), 0),
+                ..Default::default()
+            },
+        );
         let mut opts = RuleOptions::new(deps.engine, deps.queryable, deps.appendable);
         opts.external_url = deps.external_url;
         opts.sender = Some(alerts.clone());
@@ -184,6 +200,9 @@ impl Services {
                 .map(|(_, am)| Arc::new(EmbeddedSender(am.clone())) as Arc<dyn AlertSender>)
                 .collect(),
             alertmanager: deps.alertmanager,
+            scrape,
+            runtime: deps.runtime,
+            sd_watchers: Mutex::new(Vec::new()),
         });
         if let Some(cfg) = config {
             services.apply(cfg).map_err(|e| anyhow::anyhow!(e))?;
@@ -207,7 +226,18 @@ impl Services {
                 .collect::<Vec<_>>()
                 .join("; ")
         })?;
+        let jobs = crate::scrape_wiring::jobs(&cfg)?;
         self.alerts.configure(&cfg, &self.in_process_senders)?;
+        let job_count = jobs.len();
+        self.runtime.block_on(self.scrape.apply_config(jobs));
+        {
+            let _in_runtime = self.runtime.enter();
+            let mut watchers = self.sd_watchers.lock();
+            for w in watchers.drain(..) {
+                w.abort();
+            }
+            *watchers = crate::scrape_wiring::watch_file_sd(&cfg, &self.scrape);
+        }
         for w in &cfg.warnings {
             tracing::warn!(config = %cfg_name(&self.config_path), "{w}");
         }
@@ -217,6 +247,7 @@ impl Services {
             rule_files = paths.len(),
             groups = groups.len(),
             rules = rule_count,
+            scrape_jobs = job_count,
             "configuration applied"
         );
         *self.config.write() = Some(cfg);
@@ -262,8 +293,13 @@ impl Services {
         )
     }
 
-    /// Stops rule evaluation (saving alert state).
+    /// Stops scraping (writing staleness markers) and rule evaluation (saving
+    /// alert state). Call from outside the async runtime's threads.
     pub fn stop(&self) {
+        for w in self.sd_watchers.lock().drain(..) {
+            w.abort();
+        }
+        self.runtime.block_on(self.scrape.stop());
         self.rules.stop();
     }
 }
