@@ -127,6 +127,16 @@ async fn serve(db: Arc<Db>, args: &ServerArgs, extra: Option<Router>) -> anyhow:
         Some((_, am)) => app.merge(watchfire_alertmanager::api_router(am.clone())),
         None => app,
     };
+    let dashboards = match &args.dashboards_dir {
+        Some(dir) => watchfire_web_ui::Dashboards::load_dir(dir)
+            .map_err(|e| anyhow::anyhow!("dashboards: {e}"))?,
+        None => watchfire_web_ui::Dashboards::none(),
+    };
+    let ui = watchfire_web_ui::UiOptions {
+        dashboards_dir: args.dashboards_dir.clone(),
+        route_prefix: String::new(),
+    };
+    let app = app.merge(watchfire_web_ui::router_with(ui, dashboards));
     let app = match extra {
         Some(routes) => app.merge(routes),
         None => app,
