@@ -37,7 +37,10 @@
 //! * **Cache key.** [`SampleEntry::series`] is the exact byte range `name{labels}` of
 //!   the line (from the first byte of the name, or of `{` when the name is quoted
 //!   inside the braces, to the closing brace), so a scrape cache can look up a series
-//!   before looking at its parsed labels.
+//!   before looking at its parsed labels. [`Parser::next_entry_skipping`] goes one
+//!   step further: it locates the series bytes with a quote-aware scan, asks the
+//!   caller whether they are known, and for known ones skips label parsing (and the
+//!   labels `Vec`) altogether.
 //! * **Numbers.** Values follow Go's `strconv.ParseFloat` (what Prometheus uses) with
 //!   a fast path for the common short decimals; out-of-range literals such as `1e400`
 //!   are errors, every NaN is returned as [`f64::NAN`] so that a target can never

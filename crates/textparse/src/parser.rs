@@ -8,6 +8,9 @@ use crate::escape::unescape;
 use crate::sample::{NAME_CHAR, is_name_char, is_name_start};
 use crate::{Entry, Format, MetricType, ParseError};
 
+/// Asked by [`Parser::next_entry_skipping`] whether a series' bytes are known.
+pub(crate) type KnownSeries<'k> = &'k mut dyn FnMut(&[u8]) -> bool;
+
 /// A streaming parser over one exposition held in memory.
 ///
 /// Iterate with [`Parser::next_entry`] or as an [`Iterator`]. Entries borrow from the
@@ -106,13 +109,39 @@ impl<'a> Parser<'a> {
     /// Parses the next entry: `None` at the end of the input (or after an error or
     /// `# EOF`), otherwise the entry or the error that ends the parse.
     pub fn next_entry(&mut self) -> Option<Result<Entry<'a>, ParseError>> {
+        self.next_entry_inner(None)
+    }
+
+    /// Like [`Parser::next_entry`], but first hands each sample line's series bytes
+    /// ([`SampleEntry::series`](crate::SampleEntry::series)) to `known`. When it
+    /// returns `true`, the label set is skipped: neither parsed nor validated, so
+    /// [`SampleEntry::labels`](crate::SampleEntry::labels) is empty (no allocation)
+    /// and [`SampleEntry::name`](crate::SampleEntry::name) is the metric name. The
+    /// value, timestamp, exemplar and line structure are parsed as usual.
+    ///
+    /// This is for scrape caches holding series bytes that parsed successfully
+    /// before *in the same format*: identical bytes always parse to identical
+    /// labels. Lines whose metric name is quoted inside the braces, and lines whose
+    /// label set is not terminated, are always parsed in full without asking.
+    pub fn next_entry_skipping(
+        &mut self,
+        known: &mut dyn FnMut(&[u8]) -> bool,
+    ) -> Option<Result<Entry<'a>, ParseError>> {
+        self.next_entry_inner(Some(known))
+    }
+
+    #[inline]
+    fn next_entry_inner(
+        &mut self,
+        known: Option<KnownSeries<'_>>,
+    ) -> Option<Result<Entry<'a>, ParseError>> {
         if self.done {
             return None;
         }
         let res = if self.om {
-            self.next_openmetrics()
+            self.next_openmetrics(known)
         } else {
-            self.next_text()
+            self.next_text(known)
         };
         if !matches!(&res, Some(Ok(entry)) if !matches!(entry, Entry::Eof)) {
             self.done = true;
@@ -189,7 +218,10 @@ impl<'a> Parser<'a> {
 
     // ---- Prometheus text format ------------------------------------------------
 
-    fn next_text(&mut self) -> Option<Result<Entry<'a>, ParseError>> {
+    fn next_text(
+        &mut self,
+        known: Option<KnownSeries<'_>>,
+    ) -> Option<Result<Entry<'a>, ParseError>> {
         loop {
             if let Err(e) = self.check_utf8() {
                 return Some(Err(e));
@@ -210,7 +242,7 @@ impl<'a> Parser<'a> {
                     Ok(Some(entry)) => return Some(Ok(entry)),
                     Err(e) => return Some(Err(e)),
                 },
-                Some(_) => return self.sample_entry(),
+                Some(_) => return self.sample_entry(known),
             }
         }
     }
@@ -327,7 +359,10 @@ impl<'a> Parser<'a> {
 
     // ---- OpenMetrics -----------------------------------------------------------
 
-    fn next_openmetrics(&mut self) -> Option<Result<Entry<'a>, ParseError>> {
+    fn next_openmetrics(
+        &mut self,
+        known: Option<KnownSeries<'_>>,
+    ) -> Option<Result<Entry<'a>, ParseError>> {
         if let Err(e) = self.check_utf8() {
             return Some(Err(e));
         }
@@ -336,7 +371,7 @@ impl<'a> Parser<'a> {
             None => Some(Err(self.error("missing # EOF"))),
             Some(b'#') => Some(self.openmetrics_comment()),
             Some(b'\n') => Some(Err(self.error("empty line (not allowed in OpenMetrics)"))),
-            Some(_) => self.sample_entry(),
+            Some(_) => self.sample_entry(known),
         }
     }
 

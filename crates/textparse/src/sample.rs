@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use crate::escape::unescape_owned;
 use crate::number::{NumError, parse_float, parse_int, parse_seconds_as_ms};
-use crate::parser::Parser;
+use crate::parser::{KnownSeries, Parser};
 use crate::{Entry, Exemplar, LabelPair, ParseError, SampleEntry};
 
 /// Byte classes, one bit each.
@@ -78,12 +78,25 @@ impl<'a> Parser<'a> {
     /// directly in the caller's return slot, instead of being moved through layers of
     /// `Result` and `Entry`.
     #[inline]
-    pub(crate) fn sample_entry(&mut self) -> Option<Result<Entry<'a>, ParseError>> {
+    pub(crate) fn sample_entry(
+        &mut self,
+        known: Option<KnownSeries<'_>>,
+    ) -> Option<Result<Entry<'a>, ParseError>> {
         let line = self.line;
         let start = self.pos;
-        let (name, labels, series_end) = match self.series() {
-            Ok(head) => head,
-            Err(e) => return Some(Err(e)),
+        let skipped = known.and_then(|known| {
+            let (name_end, end) = self.scan_series()?;
+            known(&self.input[start..end]).then_some((name_end, end))
+        });
+        let (name, labels, series_end) = match skipped {
+            Some((name_end, end)) => {
+                self.pos = end;
+                (Cow::Borrowed(&self.text[start..name_end]), Vec::new(), end)
+            }
+            None => match self.series() {
+                Ok(head) => head,
+                Err(e) => return Some(Err(e)),
+            },
         };
         let value = match self.value_token("value") {
             Ok(v) => v,
@@ -112,6 +125,58 @@ impl<'a> Parser<'a> {
             exemplar,
             line,
         })))
+    }
+
+    /// Finds the end of `name` and of the series bytes (`name` or `name{…}`, quotes
+    /// respected) without parsing labels; `None` for a quoted name or when no
+    /// closing brace is found on the line. The cursor is left unchanged.
+    #[inline]
+    fn scan_series(&mut self) -> Option<(usize, usize)> {
+        let start = self.pos;
+        let found = self.scan_series_from_cursor();
+        self.pos = start;
+        found
+    }
+
+    #[inline]
+    fn scan_series_from_cursor(&mut self) -> Option<(usize, usize)> {
+        if !self.peek().is_some_and(is_name_start) {
+            return None;
+        }
+        self.pos += 1;
+        self.skip_class(NAME_CHAR);
+        let name_end = self.pos;
+        if !self.om {
+            self.skip_blanks();
+        }
+        if self.peek() != Some(b'{') {
+            return Some((name_end, name_end));
+        }
+        let mut i = self.pos + 1;
+        loop {
+            let off = self.input[i..]
+                .iter()
+                .position(|&c| matches!(c, b'"' | b'}' | b'\n'))?;
+            i += off;
+            match self.input[i] {
+                b'}' => return Some((name_end, i + 1)),
+                b'"' => {
+                    let mut j = i + 1;
+                    loop {
+                        j = find_quoted_stop(self.input, j);
+                        match self.input.get(j) {
+                            Some(b'"') => break,
+                            Some(b'\\') if !matches!(self.input.get(j + 1), None | Some(b'\n')) => {
+                                j += 2;
+                            }
+                            _ => return None,
+                        }
+                    }
+                    i = j + 1;
+                }
+                _ => return None,
+            }
+        }
     }
 
     /// Parses `name`, `name{labels}` or `{"name", labels}`; returns the name, the
@@ -534,6 +599,67 @@ mod tests {
                 }
             }
         }
+    }
+
+    use crate::{Entry, Format};
+
+    /// Series bytes, number of labels parsed, name, value, timestamp.
+    type Seen = (String, usize, String, f64, Option<i64>);
+
+    /// Collects what the parser returns with `known` deciding.
+    fn skipping(body: &str, format: Format, known: &[&str]) -> Vec<Result<Seen, String>> {
+        let mut p = Parser::new(body.as_bytes(), format);
+        let mut out = Vec::new();
+        while let Some(e) = p.next_entry_skipping(&mut |s| known.iter().any(|k| k.as_bytes() == s))
+        {
+            match e {
+                Ok(Entry::Sample(s)) => out.push(Ok((
+                    String::from_utf8(s.series.to_vec()).unwrap(),
+                    s.labels.len(),
+                    s.name.to_string(),
+                    s.value,
+                    s.timestamp_ms,
+                ))),
+                Ok(_) => {}
+                Err(e) => out.push(Err(e.to_string())),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn skipping_known_series_matches_full_parse_boundaries() {
+        let body = "a{x=\"}\\\"{\",y=\"2\"} 1 5\nb 2\nc {z=\"3\"}\t3\n{\"q.name\"} 4\n";
+        let full = skipping(body, Format::PrometheusText, &[]);
+        let keys: Vec<String> = full.iter().map(|r| r.as_ref().unwrap().0.clone()).collect();
+        assert_eq!(keys[0], "a{x=\"}\\\"{\",y=\"2\"}");
+        assert_eq!(keys[2], "c {z=\"3\"}");
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let skipped = skipping(body, Format::PrometheusText, &key_refs);
+        for (f, s) in full.iter().zip(&skipped) {
+            let (f, s) = (f.as_ref().unwrap(), s.as_ref().unwrap());
+            assert_eq!((&f.0, &f.3, &f.4), (&s.0, &s.3, &s.4));
+        }
+        // Labels are skipped for known lines, except a quoted name (always parsed).
+        assert_eq!(skipped[0].as_ref().unwrap().1, 0);
+        assert_eq!(skipped[0].as_ref().unwrap().2, "a");
+        assert_eq!(skipped[2].as_ref().unwrap().1, 0);
+        assert_eq!(skipped[3].as_ref().unwrap().2, "q.name");
+    }
+
+    #[test]
+    fn skipping_still_checks_values_and_unterminated_sets() {
+        let r = skipping("a{x=\"1\"} oops\n", Format::PrometheusText, &["a{x=\"1\"}"]);
+        assert!(r[0].is_err());
+        let r = skipping("a{x=\"1\" 1\n", Format::PrometheusText, &["a{x=\"1\" 1"]);
+        assert!(r[0].is_err());
+        let r = skipping(
+            "# TYPE a counter\na_total{x=\"1\"} 1\n# EOF\n",
+            Format::OpenMetrics,
+            &["a_total{x=\"1\"}"],
+        );
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].as_ref().unwrap().2, "a_total");
     }
 
     #[test]

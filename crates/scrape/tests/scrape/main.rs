@@ -1,0 +1,8 @@
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod append;
+mod file_sd;
+mod harness;
+mod loops;
+mod targets;
+mod tls;
