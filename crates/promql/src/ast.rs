@@ -57,6 +57,109 @@ pub struct VectorSelector {
     pub offset_ms: i64,
     /// The `@` modifier, if any.
     pub at: Option<AtModifier>,
+    /// `offset` written as a duration expression (`offset (1h * 2)`), resolved into
+    /// `offset_ms` before evaluation.
+    pub offset_expr: Option<DurationExpr>,
+    /// The experimental `anchored` modifier of a range selector.
+    pub anchored: bool,
+    /// The experimental `smoothed` modifier of a range selector.
+    pub smoothed: bool,
+}
+
+/// A duration expression (experimental syntax): `[5m + 1m]`, `offset (step() * 2)`.
+///
+/// Values are in seconds; `step()` and `range()` are the query's step and range,
+/// so expressions using them are resolved per query ([`Expr::resolve_durations`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DurationExpr {
+    /// A number (seconds) or a duration literal (`5m`, printed as a duration).
+    Number {
+        /// Seconds.
+        secs: f64,
+        /// Whether it was written as a duration (`5m`) rather than a number.
+        duration: bool,
+    },
+    /// `step()`.
+    Step,
+    /// `range()`.
+    Range,
+    /// `min_of(a, b)`.
+    MinOf(Box<DurationExpr>, Box<DurationExpr>),
+    /// `max_of(a, b)`.
+    MaxOf(Box<DurationExpr>, Box<DurationExpr>),
+    /// Unary minus.
+    Neg(Box<DurationExpr>),
+    /// `( ... )`.
+    Paren(Box<DurationExpr>),
+    /// `a <op> b` with `+ - * / % ^`.
+    Binary {
+        /// The operator.
+        op: BinaryOp,
+        /// Left operand.
+        lhs: Box<DurationExpr>,
+        /// Right operand.
+        rhs: Box<DurationExpr>,
+    },
+}
+
+impl DurationExpr {
+    /// Evaluates to seconds given the query's step and range (ms).
+    pub fn eval_secs(&self, step_ms: i64, range_ms: i64) -> Result<f64, String> {
+        Ok(match self {
+            DurationExpr::Number { secs, .. } => *secs,
+            DurationExpr::Step => step_ms as f64 / 1000.0,
+            DurationExpr::Range => range_ms as f64 / 1000.0,
+            DurationExpr::MinOf(a, b) => a
+                .eval_secs(step_ms, range_ms)?
+                .min(b.eval_secs(step_ms, range_ms)?),
+            DurationExpr::MaxOf(a, b) => a
+                .eval_secs(step_ms, range_ms)?
+                .max(b.eval_secs(step_ms, range_ms)?),
+            DurationExpr::Neg(e) => -e.eval_secs(step_ms, range_ms)?,
+            DurationExpr::Paren(e) => e.eval_secs(step_ms, range_ms)?,
+            DurationExpr::Binary { op, lhs, rhs } => {
+                let l = lhs.eval_secs(step_ms, range_ms)?;
+                let r = rhs.eval_secs(step_ms, range_ms)?;
+                match op {
+                    BinaryOp::Add => l + r,
+                    BinaryOp::Sub => l - r,
+                    BinaryOp::Mul => l * r,
+                    BinaryOp::Div if r == 0.0 => return Err("division by zero".into()),
+                    BinaryOp::Div => l / r,
+                    BinaryOp::Mod if r == 0.0 => return Err("modulo by zero".into()),
+                    BinaryOp::Mod => l % r,
+                    BinaryOp::Pow => l.powf(r),
+                    other => {
+                        return Err(format!(
+                            "unexpected duration expression operator {:?}",
+                            other.as_str()
+                        ));
+                    }
+                }
+            }
+        })
+    }
+
+    /// Evaluates to whole milliseconds, checked like Prometheus (finite, in range,
+    /// positive unless `allow_negative`).
+    pub fn eval_ms(
+        &self,
+        step_ms: i64,
+        range_ms: i64,
+        allow_negative: bool,
+    ) -> Result<i64, String> {
+        let secs = self.eval_secs(step_ms, range_ms)?;
+        if !secs.is_finite() {
+            return Err("duration is NaN or infinite".into());
+        }
+        if secs <= 0.0 && !allow_negative {
+            return Err("duration must be greater than 0".into());
+        }
+        if secs.abs() > 9_223_372_036.854_775 {
+            return Err("duration is out of range".into());
+        }
+        Ok((secs * 1000.0).trunc() as i64)
+    }
 }
 
 /// A binary operator.
@@ -139,9 +242,10 @@ impl BinaryOp {
 }
 
 /// How series of the two sides of a binary operation are paired.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Cardinality {
     /// Each side has at most one series per match group.
+    #[default]
     OneToOne,
     /// `group_left(labels)`: many on the left, one on the right.
     ManyToOne(Vec<String>),
@@ -152,7 +256,7 @@ pub enum Cardinality {
 }
 
 /// `on(...)` / `ignoring(...)` and grouping of a vector/vector operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VectorMatching {
     /// Pairing cardinality.
     pub card: Cardinality,
@@ -160,6 +264,10 @@ pub struct VectorMatching {
     pub on: bool,
     /// The labels listed in `on`/`ignoring`.
     pub labels: Vec<String>,
+    /// `fill(v)` / `fill_left(v)`: value for a missing left-hand series.
+    pub fill_lhs: Option<f64>,
+    /// `fill(v)` / `fill_right(v)`: value for a missing right-hand series.
+    pub fill_rhs: Option<f64>,
 }
 
 impl Default for VectorMatching {
@@ -168,6 +276,8 @@ impl Default for VectorMatching {
             card: Cardinality::OneToOne,
             on: false,
             labels: Vec::new(),
+            fill_lhs: None,
+            fill_rhs: None,
         }
     }
 }
@@ -272,6 +382,17 @@ pub enum ValueType {
     Matrix,
 }
 
+/// The duration expressions of a subquery, if written as expressions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SubqueryDurationExprs {
+    /// The range.
+    pub range: Option<DurationExpr>,
+    /// The step.
+    pub step: Option<DurationExpr>,
+    /// The offset.
+    pub offset: Option<DurationExpr>,
+}
+
 /// A PromQL expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -287,6 +408,9 @@ pub enum Expr {
         selector: VectorSelector,
         /// The range in milliseconds.
         range_ms: i64,
+        /// The range written as a duration expression, resolved into `range_ms`
+        /// before evaluation.
+        range_expr: Option<DurationExpr>,
     },
     /// A subquery `expr[range:step]`.
     Subquery {
@@ -300,6 +424,9 @@ pub enum Expr {
         offset_ms: i64,
         /// `@` modifier.
         at: Option<AtModifier>,
+        /// Range, step and offset written as duration expressions (resolved into
+        /// the fields above before evaluation).
+        exprs: Box<SubqueryDurationExprs>,
     },
     /// `( expr )`.
     Paren(Box<Expr>),
@@ -358,10 +485,98 @@ impl Expr {
                     ValueType::Vector
                 }
             }
-            Expr::Call { func, .. } => match func.as_str() {
-                "time" | "scalar" | "pi" => ValueType::Scalar,
-                _ => ValueType::Vector,
-            },
+            Expr::Call { func, .. } => crate::parser::function_return_type(func),
         }
+    }
+}
+
+impl Expr {
+    /// The direct sub-expressions, in source order.
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Expr::Number(_)
+            | Expr::String(_)
+            | Expr::VectorSelector(_)
+            | Expr::MatrixSelector { .. } => Vec::new(),
+            Expr::Subquery { expr, .. } | Expr::Paren(expr) | Expr::Neg(expr) => vec![expr],
+            Expr::Binary { lhs, rhs, .. } => vec![lhs, rhs],
+            Expr::Aggregate { expr, param, .. } => match param {
+                Some(p) => vec![p, expr],
+                None => vec![expr],
+            },
+            Expr::Call { args, .. } => args.iter_mut().collect(),
+        }
+    }
+
+    /// Whether any offset, range or step is written as a duration expression.
+    pub fn has_duration_exprs(&self) -> bool {
+        match self {
+            Expr::Number(_) | Expr::String(_) => false,
+            Expr::VectorSelector(vs) => vs.offset_expr.is_some(),
+            Expr::MatrixSelector {
+                selector,
+                range_expr,
+                ..
+            } => selector.offset_expr.is_some() || range_expr.is_some(),
+            Expr::Subquery { expr, exprs, .. } => {
+                exprs.range.is_some()
+                    || exprs.step.is_some()
+                    || exprs.offset.is_some()
+                    || expr.has_duration_exprs()
+            }
+            Expr::Paren(e) | Expr::Neg(e) => e.has_duration_exprs(),
+            Expr::Binary { lhs, rhs, .. } => lhs.has_duration_exprs() || rhs.has_duration_exprs(),
+            Expr::Aggregate { expr, param, .. } => {
+                expr.has_duration_exprs() || param.as_ref().is_some_and(|p| p.has_duration_exprs())
+            }
+            Expr::Call { args, .. } => args.iter().any(Expr::has_duration_exprs),
+        }
+    }
+
+    /// Computes every duration expression for a query with this step and range
+    /// (end - start; both 0 for an instant query), as Prometheus does before
+    /// evaluation. The expressions are kept, so the tree still prints as written.
+    pub fn resolve_durations(&mut self, step_ms: i64, range_ms: i64) -> Result<(), String> {
+        match self {
+            Expr::VectorSelector(vs) => {
+                if let Some(e) = &vs.offset_expr {
+                    vs.offset_ms = e.eval_ms(step_ms, range_ms, true)?;
+                }
+            }
+            Expr::MatrixSelector {
+                selector,
+                range_ms: r,
+                range_expr,
+            } => {
+                if let Some(e) = &selector.offset_expr {
+                    selector.offset_ms = e.eval_ms(step_ms, range_ms, true)?;
+                }
+                if let Some(e) = range_expr {
+                    *r = e.eval_ms(step_ms, range_ms, false)?;
+                }
+            }
+            Expr::Subquery {
+                range_ms: r,
+                step_ms: s,
+                offset_ms: o,
+                exprs,
+                ..
+            } => {
+                if let Some(e) = &exprs.offset {
+                    *o = e.eval_ms(step_ms, range_ms, true)?;
+                }
+                if let Some(e) = &exprs.step {
+                    *s = Some(e.eval_ms(step_ms, range_ms, false)?);
+                }
+                if let Some(e) = &exprs.range {
+                    *r = e.eval_ms(step_ms, range_ms, false)?;
+                }
+            }
+            _ => {}
+        }
+        for c in self.children_mut() {
+            c.resolve_durations(step_ms, range_ms)?;
+        }
+        Ok(())
     }
 }

@@ -2,10 +2,13 @@
 //!
 //! The engine reads data only through the `watchfire-storage` traits, never the TSDB.
 //!
-//! [`parse`] turns a query into Watchfire's own syntax tree ([`ast::Expr`]); it wraps
-//! `promql-parser` (backtick strings are rewritten first, since that parser wrongly
-//! unescapes them). [`Engine`] evaluates every node once over all the steps of a
-//! query, fetching each selector's series once. Names are dropped the Prometheus 3
+//! [`parse`] turns a query into Watchfire's own syntax tree ([`ast::Expr`]) with a
+//! hand-written lexer and recursive-descent parser following Prometheus 3's grammar,
+//! checks and error messages (with positions); experimental syntax is behind
+//! [`ParseOptions`]. [`format_expr`] prints a tree back in canonical form and
+//! [`expr_to_json`] as `/api/v1/parse_query` shows it. [`Engine`] evaluates every
+//! node once over all the steps of a query, fetching each selector's series once.
+//! Duration expressions using `step()`/`range()` are computed per query first. Names are dropped the Prometheus 3
 //! way (delayed: `label_replace` and `by (__name__)` still see them).
 //!
 //! Annotations are worded like Prometheus', with the position of the argument they
@@ -15,10 +18,10 @@
 
 pub mod ast;
 mod eval;
-mod parse;
+mod parser;
 mod value;
 
-pub use parse::parse;
+pub use parser::{ParseError, ParseOptions, expr_to_json, format_expr, parse, parse_with_options};
 
 pub use value::{QueryError, QueryResult, RangeSeries, Value, VectorSample};
 
@@ -50,12 +53,27 @@ impl Default for EngineOptions {
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     opts: EngineOptions,
+    parse: ParseOptions,
 }
 
 impl Engine {
     /// An engine with these options.
     pub fn new(opts: EngineOptions) -> Self {
-        Engine { opts }
+        Engine {
+            opts,
+            parse: ParseOptions::default(),
+        }
+    }
+
+    /// The same engine parsing queries with these feature flags.
+    pub fn with_parse_options(mut self, parse: ParseOptions) -> Self {
+        self.parse = parse;
+        self
+    }
+
+    /// The parser feature flags in force.
+    pub fn parse_options(&self) -> &ParseOptions {
+        &self.parse
     }
 
     /// The options in force.
@@ -70,8 +88,8 @@ impl Engine {
         query: &str,
         t: i64,
     ) -> Result<QueryResult, QueryError> {
-        let expr = parse(query)?;
-        self.run(storage, &expr, t, t, 1, false)
+        let expr = parse_with_options(query, &self.parse)?;
+        self.run(storage, &expr, t, t, 0, false)
     }
 
     /// Evaluates `query` at every `step` from `start` to `end` (ms, inclusive).
@@ -93,7 +111,7 @@ impl Engine {
                 "end timestamp must not be before start time".into(),
             ));
         }
-        let expr = parse(query)?;
+        let expr = parse_with_options(query, &self.parse)?;
         match expr.value_type() {
             ast::ValueType::Scalar | ast::ValueType::Vector => {}
             other => {
@@ -131,6 +149,18 @@ impl Engine {
         step: i64,
         range: bool,
     ) -> Result<QueryResult, QueryError> {
+        // `step()` and `range()` in durations depend on the query (0 for instant ones).
+        let resolved;
+        let expr = if expr.has_duration_exprs() {
+            let mut e = expr.clone();
+            e.resolve_durations(if range { step } else { 0 }, end - start)
+                .map_err(QueryError::Execution)?;
+            resolved = e;
+            &resolved
+        } else {
+            expr
+        };
+        let step = step.max(1);
         let mut ev = eval::Evaluator {
             storage,
             opts: &self.opts,

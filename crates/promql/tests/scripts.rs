@@ -7,7 +7,7 @@ mod common;
 use common::{MemStore, duration_ms, expand_values, split_series};
 use std::collections::BTreeMap;
 use watchfire_model::{Labels, Sample};
-use watchfire_promql::{Engine, EngineOptions, QueryError, Value};
+use watchfire_promql::{Engine, EngineOptions, ParseOptions, QueryError, Value};
 
 /// Prometheus' scripts: `$WATCHFIRE_SHARED/promqltest`, by default `shared/` next to the repository.
 fn scripts_dir() -> std::path::PathBuf {
@@ -57,7 +57,8 @@ fn run_file(path: &str) -> Stats {
     let mut stats = Stats::default();
     let mut store: Vec<(Labels, Vec<Sample>)> = Vec::new();
     let mut skip_data = false;
-    let engine = Engine::new(EngineOptions::default());
+    // Prometheus runs these scripts with every experimental parser feature on.
+    let engine = Engine::new(EngineOptions::default()).with_parse_options(ParseOptions::all());
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i].trim_end();

@@ -9,6 +9,8 @@
 //! [`QueryError::Unsupported`](watchfire_promql::QueryError::Unsupported), those
 //! using feature-flagged PromQL syntax the engine does not parse, and those
 //! involving native histograms or start timestamps, which Watchfire cannot store.
+//! Like Prometheus' runner, queries are parsed with every experimental parser
+//! feature enabled ([`ParseOptions::all`](watchfire_promql::ParseOptions::all)).
 //!
 //! Differences from Prometheus' runner: an eval failure does not stop the script;
 //! the extra instant-query runs with `@` added to every selector are not made (they

@@ -42,6 +42,10 @@ pub fn run(
     engine: &Engine,
     new_storage: &mut dyn FnMut() -> Box<dyn TestStorage>,
 ) -> ScriptReport {
+    // Prometheus runs its scripts with every experimental parser feature enabled.
+    let engine = &engine
+        .clone()
+        .with_parse_options(watchfire_promql::ParseOptions::all());
     let mut report = ScriptReport::default();
     let mut session: Option<Session> = None;
     for cmd in parse_script(text) {

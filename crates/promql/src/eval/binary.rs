@@ -228,33 +228,46 @@ fn vector_op(
         _ => &[],
     };
     let mut matched: HashSet<usize> = HashSet::new();
+    // Signatures of the "one" side that took part in an operation (kept or not).
+    let mut touched: HashSet<usize> = HashSet::new();
     let mut inserted: HashSet<(usize, Arc<Labels>)> = HashSet::new();
     let mut out = Vec::new();
-    for e in many {
-        let sig = sigs.id(&e.labels);
-        let Some(&j) = index.get(&sig) else { continue };
-        let o = &one[j];
+    // One pairing of a "many" element with a "one" element; either may be a
+    // stand-in made by `fill` (then `cache` is false).
+    let mut pair = |e: &Elem,
+                    o: &Elem,
+                    sig: usize,
+                    cache: bool,
+                    sigs: &mut Sigs<'_>,
+                    touched: &mut HashSet<usize>,
+                    out: &mut Vec<Elem>|
+     -> Result<(), QueryError> {
         if m.card == Cardinality::OneToOne && !matched.insert(sig) {
             return Err(exec(
                 "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
             ));
         }
+        touched.insert(sig);
         let (fl, fr) = if one_to_many { (o.v, e.v) } else { (e.v, o.v) };
         let (mut v, keep) = apply(op, fl, fr);
         if return_bool {
             v = if keep { 1.0 } else { 0.0 };
         } else if !keep {
-            continue;
+            return Ok(());
         }
-        // Both label sets are kept alive by `sigs.alive` (they went through `id`).
-        let rk = (ptr_key(&e.labels), ptr_key(&o.labels));
-        let labels = match sigs.results.get(&rk) {
-            Some(l) => l.clone(),
-            None => {
-                let l = Arc::new(result_labels(&e.labels, &o.labels, m, include));
-                sigs.results.insert(rk, l.clone());
-                l
+        let labels = if cache {
+            // Both label sets are kept alive by `sigs.alive` (they went through `id`).
+            let rk = (ptr_key(&e.labels), ptr_key(&o.labels));
+            match sigs.results.get(&rk) {
+                Some(l) => l.clone(),
+                None => {
+                    let l = Arc::new(result_labels(&e.labels, &o.labels, m, include));
+                    sigs.results.insert(rk, l.clone());
+                    l
+                }
             }
+        } else {
+            Arc::new(result_labels(&e.labels, &o.labels, m, include))
         };
         if m.card != Cardinality::OneToOne && !inserted.insert((sig, labels.clone())) {
             return Err(exec(
@@ -266,6 +279,37 @@ fn vector_op(
             v,
             drop: drop || e.drop,
         });
+        Ok(())
+    };
+    for e in &many {
+        let sig = sigs.id(&e.labels);
+        match index.get(&sig) {
+            Some(&j) => pair(e, &one[j], sig, true, sigs, &mut touched, &mut out)?,
+            None => {
+                // `fill(v)` / `fill_right(v)`: a stand-in for the missing partner.
+                let Some(fill) = m.fill_rhs else { continue };
+                let o = Elem {
+                    labels: Arc::new(signature(&e.labels, m.on, &m.labels)),
+                    v: fill,
+                    drop: false,
+                };
+                pair(e, &o, sig, false, sigs, &mut touched, &mut out)?;
+            }
+        }
+    }
+    if let Some(fill) = m.fill_lhs {
+        for o in &one {
+            let sig = sigs.id(&o.labels);
+            if touched.contains(&sig) {
+                continue;
+            }
+            let e = Elem {
+                labels: Arc::new(signature(&o.labels, m.on, &m.labels)),
+                v: fill,
+                drop: false,
+            };
+            pair(&e, o, sig, false, sigs, &mut touched, &mut out)?;
+        }
     }
     Ok(out)
 }

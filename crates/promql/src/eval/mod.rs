@@ -213,6 +213,9 @@ impl<'a> Evaluator<'a> {
                     "unary minus only applies to scalars and instant vectors",
                 )),
             },
+            Expr::VectorSelector(vs) if vs.anchored || vs.smoothed => Err(QueryError::Unsupported(
+                "anchored and smoothed selectors".into(),
+            )),
             Expr::VectorSelector(vs) => self.eval_vector_selector(vs, grid),
             Expr::MatrixSelector { .. } | Expr::Subquery { .. } => {
                 // Only valid at the top of an instant query.
@@ -257,7 +260,14 @@ impl<'a> Evaluator<'a> {
     pub fn eval_range_arg(&mut self, expr: &Expr, grid: Grid) -> Result<RangeArg, QueryError> {
         match expr {
             Expr::Paren(e) => self.eval_range_arg(e, grid),
-            Expr::MatrixSelector { selector, range_ms } => {
+            Expr::MatrixSelector {
+                selector, range_ms, ..
+            } => {
+                if selector.anchored || selector.smoothed {
+                    return Err(QueryError::Unsupported(
+                        "anchored and smoothed range selectors".into(),
+                    ));
+                }
                 let at = self.at_ms(selector.at);
                 let (first, last) = match at {
                     Some(a) => (a, a),
@@ -282,6 +292,7 @@ impl<'a> Evaluator<'a> {
                 step_ms,
                 offset_ms,
                 at,
+                ..
             } => {
                 let at = self.at_ms(*at);
                 let step = step_ms.unwrap_or(DEFAULT_SUBQUERY_STEP_MS).max(1);

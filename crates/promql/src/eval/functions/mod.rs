@@ -159,6 +159,9 @@ impl Evaluator<'_> {
                 grid.times().iter().map(|t| *t as f64 / 1000.0).collect(),
             )),
             "pi" => Ok(Val::Scalar(vec![std::f64::consts::PI; n])),
+            // The query's boundaries, whatever step (or subquery) evaluates them.
+            "start" => Ok(Val::Scalar(vec![self.query_start as f64 / 1000.0; n])),
+            "end" => Ok(Val::Scalar(vec![self.query_end as f64 / 1000.0; n])),
             "vector" => match self.eval(arg(0)?, grid)? {
                 Val::Scalar(s) => Ok(Val::Vector(
                     s.into_iter()
