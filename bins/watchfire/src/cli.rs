@@ -62,6 +62,10 @@ pub struct ServerArgs {
     /// The URL under which Watchfire is externally reachable.
     #[arg(long = "web.external-url")]
     pub external_url: Option<String>,
+    /// Experimental features, comma-separated: promql-experimental-functions,
+    /// promql-duration-expr, promql-extended-range-selectors, promql-binop-fill-modifiers.
+    #[arg(long = "enable-feature", value_delimiter = ',')]
+    pub enable_feature: Vec<String>,
     /// Folder of Grafana dashboard JSON files shown in the UI.
     #[arg(long = "dashboards.dir")]
     pub dashboards_dir: Option<PathBuf>,

@@ -199,13 +199,24 @@ fn start_alertmanager(
 /// The HTTP API's view of the server: the store, the engine, flags and build info.
 fn api_state(db: Arc<Db>, args: &ServerArgs) -> watchfire_web_api::ApiState {
     let mut state = watchfire_web_api::ApiState::new(db);
-    state.engine = Arc::new(watchfire_promql::Engine::new(
-        watchfire_promql::EngineOptions {
+    let mut parse = watchfire_promql::ParseOptions::default();
+    for feature in &args.enable_feature {
+        match feature.trim() {
+            "promql-experimental-functions" => parse.experimental_functions = true,
+            "promql-duration-expr" => parse.experimental_duration_expr = true,
+            "promql-extended-range-selectors" => parse.extended_range_selectors = true,
+            "promql-binop-fill-modifiers" => parse.binop_fill_modifiers = true,
+            other => tracing::warn!(feature = other, "unknown feature flag ignored"),
+        }
+    }
+    state.engine = Arc::new(
+        watchfire_promql::Engine::new(watchfire_promql::EngineOptions {
             lookback_delta_ms: args.query_lookback_delta.as_millis() as i64,
             timeout: args.query_timeout,
             max_samples: args.query_max_samples,
-        },
-    ));
+        })
+        .with_parse_options(parse),
+    );
     state.query_slots = Arc::new(tokio::sync::Semaphore::new(
         args.query_max_concurrency.max(1),
     ));
@@ -239,6 +250,7 @@ fn api_state(db: Arc<Db>, args: &ServerArgs) -> watchfire_web_api::ApiState {
             "web.external-url",
             args.external_url.clone().unwrap_or_default(),
         ),
+        ("enable-feature", args.enable_feature.join(",")),
         ("query.timeout", prom_duration(args.query_timeout)),
         (
             "query.max-concurrency",

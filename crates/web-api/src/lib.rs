@@ -4,6 +4,7 @@
 //! Prometheus clients call: `query`, `query_range`, `series`, `labels`,
 //! `label/<name>/values`, `status/{buildinfo,runtimeinfo,flags,tsdb,config}`,
 //! `targets`, `targets/metadata`, `metadata`, `scrape_pools`, `rules`, `alerts`,
+//! `format_query`, `parse_query`,
 //! and the still empty `query_exemplars`. Paths, parameters, JSON shapes,
 //! error types, error messages and status codes follow Prometheus' documented
 //! behaviour and its `web/api/v1` implementation.
@@ -38,8 +39,6 @@
 //! # Not yet
 //!
 //! * `query_exemplars` answers `[]`: exemplars are not stored yet.
-//! * `format_query` and `parse_query` are not served: the syntax tree cannot print
-//!   itself yet.
 //! * The `stats` parameter is ignored (no `stats` object in answers), there is
 //!   no CORS handling, and `headStats` of `status/tsdb` has no `chunkCount` or
 //!   `numLabelPairs` (the storage contract does not report them).
@@ -248,8 +247,8 @@ async fn label_values(State(st): State<ApiState>, Path(name): Path<String>, p: P
     respond(meta::label_values(&st, &name, &p).await)
 }
 
-async fn exemplars(p: Params) -> Response {
-    match status::exemplars(&p) {
+async fn exemplars(State(st): State<ApiState>, p: Params) -> Response {
+    match status::exemplars(&st, &p) {
         Ok(Some(s)) => s.into_response(),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
@@ -284,6 +283,14 @@ async fn config(State(st): State<ApiState>) -> Response {
     targets::config(&st).into_response()
 }
 
+async fn format_query(State(st): State<ApiState>, p: Params) -> Response {
+    respond(status::format_query(&st, &p))
+}
+
+async fn parse_query(State(st): State<ApiState>, p: Params) -> Response {
+    respond(status::parse_query(&st, &p))
+}
+
 async fn build_info(State(st): State<ApiState>) -> Response {
     status::build_info(&st).into_response()
 }
@@ -306,6 +313,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/query", get(query).post(query))
         .route("/api/v1/query_range", get(query_range).post(query_range))
         .route("/api/v1/query_exemplars", get(exemplars).post(exemplars))
+        .route("/api/v1/format_query", get(format_query).post(format_query))
+        .route("/api/v1/parse_query", get(parse_query).post(parse_query))
         .route("/api/v1/series", get(series).post(series))
         .route("/api/v1/labels", get(labels).post(labels))
         .route("/api/v1/label/{name}/values", get(label_values))

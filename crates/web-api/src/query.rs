@@ -34,8 +34,9 @@ fn engine_for(state: &ApiState, p: &Params) -> Result<Engine, ApiError> {
     Ok(Engine::new(opts))
 }
 
-fn parse_query(p: &Params) -> Result<Expr, ApiError> {
-    watchfire_promql::parse(p.get("query")).map_err(|e| ApiError::invalid_param("query", e))
+fn parse_query(state: &ApiState, p: &Params) -> Result<Expr, ApiError> {
+    watchfire_promql::parse_with_options(p.get("query"), state.engine.parse_options())
+        .map_err(|e| ApiError::invalid_param("query", watchfire_promql::QueryError::from(e)))
 }
 
 /// Evaluates on the blocking pool: evaluation is CPU-bound and may read disk.
@@ -70,7 +71,7 @@ pub async fn instant(state: &ApiState, p: &Params) -> Result<Success, ApiError> 
     let limit = parse_limit(p)?;
     let t = time_param(p, "time", now_ms())?;
     let engine = engine_for(state, p)?;
-    let expr = parse_query(p)?;
+    let expr = parse_query(state, p)?;
     let res = evaluate(state, engine, expr, (t, t, 1), false).await?;
     Ok(render(res, limit))
 }
@@ -102,7 +103,7 @@ pub async fn range(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
         ));
     }
     let engine = engine_for(state, p)?;
-    let expr = parse_query(p)?;
+    let expr = parse_query(state, p)?;
     match expr.value_type() {
         ValueType::Scalar | ValueType::Vector => {}
         other => {

@@ -141,7 +141,7 @@ pub async fn tsdb(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
 /// `GET|POST /api/v1/query_exemplars`: no exemplars are stored yet, so a valid
 /// request is answered with an empty list, or with no content (204) when the
 /// query has no selector, as Prometheus answers then.
-pub fn exemplars(p: &Params) -> Result<Option<Success>, ApiError> {
+pub fn exemplars(state: &ApiState, p: &Params) -> Result<Option<Success>, ApiError> {
     let start = time_param(p, "start", MIN_TIME_MS)?;
     let end = time_param(p, "end", MAX_TIME_MS)?;
     if end < start {
@@ -149,8 +149,8 @@ pub fn exemplars(p: &Params) -> Result<Option<Success>, ApiError> {
             "end timestamp must not be before start timestamp".into(),
         ));
     }
-    let expr =
-        watchfire_promql::parse(p.get("query")).map_err(|e| ApiError::BadData(e.to_string()))?;
+    let expr = watchfire_promql::parse_with_options(p.get("query"), state.engine.parse_options())
+        .map_err(|e| ApiError::BadData(watchfire_promql::QueryError::from(e).to_string()))?;
     Ok(has_selector(&expr).then(|| ok("[]".into())))
 }
 
@@ -165,4 +165,22 @@ fn has_selector(e: &Expr) -> bool {
         }
         Expr::Call { args, .. } => args.iter().any(has_selector),
     }
+}
+
+/// `GET|POST /api/v1/format_query`: the query printed in canonical form.
+pub fn format_query(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
+    let expr =
+        watchfire_promql::parse_with_options(p.get("query"), state.engine.parse_options())
+            .map_err(|e| ApiError::invalid_param("query", watchfire_promql::QueryError::from(e)))?;
+    let mut out = String::new();
+    write_str(&mut out, &watchfire_promql::format_expr(&expr));
+    Ok(ok(out))
+}
+
+/// `GET|POST /api/v1/parse_query`: the syntax tree as JSON, in Prometheus' shape.
+pub fn parse_query(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
+    let expr =
+        watchfire_promql::parse_with_options(p.get("query"), state.engine.parse_options())
+            .map_err(|e| ApiError::invalid_param("query", watchfire_promql::QueryError::from(e)))?;
+    Ok(ok(watchfire_promql::expr_to_json(&expr).to_string()))
 }

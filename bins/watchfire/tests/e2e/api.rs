@@ -376,3 +376,40 @@ fn errors_are_worded_like_prometheus() {
     );
     server.stop();
 }
+
+#[test]
+fn format_parse_query_and_feature_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &[]);
+    let (_, v) = ok(
+        &s,
+        &format!(
+            "/api/v1/format_query?query={}",
+            enc("sum  by(job)(rate(x[5m]))")
+        ),
+    );
+    assert_eq!(v["data"], "sum by (job) (rate(x[5m]))");
+    let (_, v) = ok(&s, &format!("/api/v1/parse_query?query={}", enc("x + 1")));
+    assert_eq!(v["data"]["type"], "binaryExpr");
+    // Errors carry the position, Prometheus style.
+    let (code, body) = get(
+        &s,
+        &format!("/api/v1/query?query={}", enc("sum(rate(x[5m])")),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("1:"), "{body}");
+    // Experimental functions need the feature flag, as in Prometheus 3.
+    let q = format!(
+        "/api/v1/query?query={}",
+        enc("sort_by_label(vector(1), \"a\")")
+    );
+    let (code, body) = get(&s, &q);
+    assert_eq!(code, 400, "{body}");
+    drop(s);
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        dir.path(),
+        &["--enable-feature=promql-experimental-functions"],
+    );
+    ok(&s, &q);
+}
