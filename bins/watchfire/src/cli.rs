@@ -101,6 +101,9 @@ pub struct DemoArgs {
     /// Port of the webhook sink the alertmanager notifies.
     #[arg(long = "demo.sink-port", default_value_t = 5001)]
     pub sink_port: u16,
+    /// Dashboards folder instead of the demo's own.
+    #[arg(long = "dashboards.dir")]
+    pub dashboards_dir: Option<PathBuf>,
     /// WebSocket connections of the background load (0 turns it off).
     #[arg(long = "demo.load-connections", default_value_t = 20)]
     pub load_connections: usize,

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             let mut server = cli.server;
             server.listen_address = demo.listen_address.clone();
             server.tsdb_path = demo.tsdb_path.clone();
+            server.dashboards_dir = demo.dashboards_dir.clone();
             demo::run(demo, server)
         }
         Some(cli::Command::WebhookSink { listen, keep }) => webhook_sink::run(&listen, keep),
