@@ -4,6 +4,7 @@
 mod alerting;
 mod api;
 mod crash;
+mod demo;
 mod harness;
 mod peers;
 mod prom_compare;
