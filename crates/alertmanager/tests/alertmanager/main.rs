@@ -3,5 +3,6 @@
 mod amtool;
 mod api;
 mod common;
+mod peer;
 mod state;
 mod timing;
