@@ -193,7 +193,6 @@ async fn status(State(tx): State<mpsc::UnboundedSender<Control>>) -> Response {
 async fn gentle_load(targets: Vec<String>, connections: usize) {
     loop {
         let mut opts = LoadOptions::new(targets.clone(), connections, Duration::from_secs(30), 2.0);
-        opts.silent = true;
         opts.invalid_ratio = 0.01;
         if let Err(e) = watchfire_demo::run_load_with(opts).await {
             tracing::warn!(err = %e, "demo load stopped");
