@@ -5,11 +5,22 @@ import { h } from './util.js';
 
 export const PALETTE = ['#7EB26D', '#EAB839', '#6ED0E0', '#EF843C', '#E24D42', '#1F78C1', '#BA43A9', '#705DA0', '#508642', '#CCA300', '#447EBC', '#C15C17', '#890F02', '#0A437C', '#6D1F62', '#584477'];
 
-/** Aligns [{points: [[tSec, value]]}] on one time axis for uPlot. */
-export function align(series, stacked) {
+/** Aligns [{points: [[tSec, value]]}] on one time axis for uPlot. With the
+ * range query's `step`, a missing step becomes a null so the line breaks
+ * there instead of joining samples across the gap. */
+export function align(series, stacked, step) {
   const ts = new Set();
   for (const s of series) for (const p of s.points) ts.add(p[0]);
-  const xs = [...ts].sort((a, b) => a - b);
+  let xs = [...ts].sort((a, b) => a - b);
+  if (step > 0) {
+    // One null-only time per gap is enough to break every line.
+    const gapped = [];
+    for (let i = 0; i < xs.length; i++) {
+      gapped.push(xs[i]);
+      if (i + 1 < xs.length && xs[i + 1] - xs[i] > step * 1.5) gapped.push(xs[i] + step);
+    }
+    xs = gapped;
+  }
   const index = new Map(xs.map((t, i) => [t, i]));
   const cols = series.map((s) => {
     const col = new Array(xs.length).fill(null);
@@ -55,11 +66,12 @@ function annotationsPlugin(getPeriods) {
  * Draws a chart into `container`. opts: {series: [{name, points, color}],
  * start, end (seconds), stacked, fmt(v) for the y axis and legend, min, max,
  * annotations: [{start, end, text}], onZoom(startSec, endSec), height,
- * fill (0..1 opacity), lineWidth}. Returns {destroy()}.
+ * fill (0..1 opacity), lineWidth, step (seconds: the range query's, so
+ * missing steps show as gaps)}. Returns {destroy()}.
  */
 export function drawChart(container, opts) {
   const series = opts.series || [];
-  const data = align(series, opts.stacked);
+  const data = align(series, opts.stacked, opts.step);
   const fmt = opts.fmt || ((v) => (v === null || v === undefined ? '' : String(+v.toPrecision(6))));
   const fill = opts.stacked ? Math.max(opts.fill || 0, 0.35) : opts.fill || 0;
   const uSeries = [
@@ -73,7 +85,10 @@ export function drawChart(container, opts) {
         // Stacked series fill the band down to the previous one (bands below).
         fill: fill && (!opts.stacked || i === 0) ? withAlpha(color, fill) : undefined,
         spanGaps: false,
-        points: { show: data[0].length < 3 ? true : false, size: 5 },
+        // A line needs two neighbouring samples: samples without one (a
+        // lone scrape, data after a gap) are drawn as filled dots instead of
+        // vanishing, as Prometheus' graph does.
+        points: { show: false, size: 6, width: 1, fill: color, filter: isolatedPoints },
         value: (u, v, si, idx) => fmt(opts.stacked && idx !== null && idx !== undefined ? rawAt(data, si, idx) : v),
       };
     }),
@@ -172,6 +187,21 @@ function axisLabels(vals, fmt, fmtDec) {
 function axisSize(u, values) {
   const longest = values ? Math.max(...values.map((v) => String(v).length)) : 4;
   return Math.min(Math.max(longest * 7 + 22, 40), 120);
+}
+
+/** uPlot points filter: the visible indices of series `si` whose samples
+ * have no non-null neighbour, or null when there are none. */
+export function isolatedPoints(u, si) {
+  const ys = u.data[si];
+  const [i0, i1] = u.series[0].idxs || [0, ys.length - 1];
+  const out = [];
+  for (let i = Math.max(i0, 0); i <= i1 && i < ys.length; i++) {
+    if (ys[i] === null || ys[i] === undefined) continue;
+    const prev = i > 0 ? ys[i - 1] : null;
+    const next = i + 1 < ys.length ? ys[i + 1] : null;
+    if ((prev === null || prev === undefined) && (next === null || next === undefined)) out.push(i);
+  }
+  return out.length ? out : null;
 }
 
 function rawAt(data, si, idx) {

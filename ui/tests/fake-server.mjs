@@ -29,6 +29,9 @@ export const SERIES = [
   { labels: { __name__: 'ws_goroutines_active', job: 'websocket-go-2', instance: 'ws-go-2:3002' }, f: () => 57 },
   { labels: { __name__: 'http_requests_total', job: 'api', instance: 'api:8080', code: '200' }, f: (t) => 10 * t },
   { labels: { __name__: 'http_requests_total', job: 'api', instance: 'api:8080', code: '500' }, f: (t) => 0.1 * t },
+  // Sparse: exported only in every other 15-minute half hour (null = no
+  // sample), so a 15m step sees samples without neighbours.
+  { labels: { __name__: 'ws_broadcast_batch_size', job: 'websocket-go-2', instance: 'ws-go-2:3002' }, f: (t) => (t % 1800 < 900 ? 64 : null) },
 ];
 
 const NOW = () => Date.now() / 1000;
@@ -221,7 +224,7 @@ async function handle(req, res) {
       if (r.error) return bad(res, `invalid parameter "query": ${r.error}`);
       if (r.scalar !== undefined) return send(res, 200, ok({ resultType: 'scalar', result: [t, fmtNum(r.scalar)] }));
       if (r.alerts) return send(res, 200, ok({ resultType: 'vector', result: alertsMatrix(t, t, 1).map((s) => ({ metric: s.metric, value: s.values[0] })) }));
-      return send(res, 200, ok({ resultType: 'vector', result: r.series.map((s) => ({ metric: s.labels, value: [t, fmtNum(s.f(t))] })) }));
+      return send(res, 200, ok({ resultType: 'vector', result: r.series.filter((s) => s.f(t) !== null).map((s) => ({ metric: s.labels, value: [t, fmtNum(s.f(t))] })) }));
     }
     case path === '/api/v1/query_range': {
       const expr = params.get('query') || '';
@@ -239,9 +242,9 @@ async function handle(req, res) {
       const list = r.scalar !== undefined ? [{ labels: {}, f: () => r.scalar }] : r.series;
       const result = list.map((s) => {
         const values = [];
-        for (let t = start; t <= end + 1e-9; t += step) values.push([Math.round(t * 1000) / 1000, fmtNum(s.f(t))]);
+        for (let t = start; t <= end + 1e-9; t += step) if (s.f(t) !== null) values.push([Math.round(t * 1000) / 1000, fmtNum(s.f(t))]);
         return { metric: s.labels, values };
-      });
+      }).filter((s) => s.values.length);
       return send(res, 200, ok({ resultType: 'matrix', result }));
     }
     case path === '/api/v1/series': {
@@ -302,18 +305,36 @@ async function handle(req, res) {
     case path === '/api/v1/status/buildinfo':
       return send(res, 200, ok({ version: '0.1.0', revision: 'fake', branch: 'main', buildUser: 'test', buildDate: '20260101-00:00:00', goVersion: 'rustc 1.95' }));
     case path === '/api/v1/status/runtimeinfo':
-      return send(res, 200, ok({ startTime: new Date(Date.now() - 3600e3).toISOString(), CWD: '/', reloadConfigSuccess: true, lastConfigTime: new Date().toISOString(), corruptionCount: 0, goroutineCount: 1, GOMAXPROCS: 2, GOMEMLIMIT: 0, GOGC: '', GODEBUG: '', storageRetention: '15d' }));
+      return send(res, 200, ok({ startTime: new Date(Date.now() - 3600e3).toISOString(), CWD: '/var/lib/watchfire/deployments/production-eu-west-1/working-directory', reloadConfigSuccess: true, lastConfigTime: new Date().toISOString(), corruptionCount: 0, goroutineCount: 1, GOMAXPROCS: 2, GOMEMLIMIT: 0, GOGC: '', GODEBUG: '', storageRetention: '15d' }));
     case path === '/api/v1/status/flags':
-      return send(res, 200, ok({ 'config.file': 'watchfire.yml', 'storage.tsdb.retention.time': '15d', 'dashboards.dir': dashDir }));
+      // Real flag sets hold long unbreakable values (paths, URLs, feature lists).
+      return send(res, 200, ok({
+        'config.file': '/var/lib/watchfire/deployments/production-eu-west-1/config/prometheus-with-all-the-scrape-jobs.yml',
+        'dashboards.dir': dashDir,
+        'enable-feature': 'promql-experimental-functions,promql-duration-expr,native-histograms,created-timestamp-zero-ingestion',
+        'query.lookback-delta': '5m',
+        'storage.tsdb.path': '/var/lib/watchfire/deployments/production-eu-west-1/data/tsdb-with-a-long-directory-name',
+        'storage.tsdb.retention.time': '15d',
+        'storage.tsdb.wal-sync-interval': '1s',
+        'web.external-url': 'https://watchfire.monitoring.production-eu-west-1.internal.example.com/prometheus-compatible-ui/',
+      }));
     case path === '/api/v1/status/config':
-      return send(res, 200, ok({ yaml: 'global:\n  scrape_interval: 15s\nscrape_configs:\n- job_name: websocket-go-2\n  static_configs:\n  - targets: [ws-go-2:3002]\n' }));
+      // As the real one prints it: every default spelled out, some long lines.
+      return send(res, 200, ok({ yaml: [
+        'global:', '  scrape_interval: 15s', '  scrape_timeout: 10s', '  external_labels:', '    environment: production-eu-west-1-with-a-long-environment-label-value',
+        'rule_files:', '- /var/lib/watchfire/deployments/production-eu-west-1/config/rules/websocket-alerting-and-recording-rules.yml',
+        'scrape_configs:', '- job_name: websocket-go-2', '  scrape_protocols:', '  - OpenMetricsText1.0.0', '  - PrometheusText0.0.4',
+        '  metric_name_validation_scheme: utf8', '  metric_name_escaping_scheme: allow-utf-8', '  static_configs:', '  - targets: [ws-go-2:3002]',
+        '  relabel_configs:', '  - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape_with_long_suffix]', '    regex: "true"', '    action: keep', '',
+      ].join('\n') }));
     case path === '/api/v1/status/tsdb':
       return send(res, 200, ok({
         headStats: { numSeries: SERIES.length, numLabelPairs: 20, chunkCount: 40, minTime: Date.now() - 3600e3, maxTime: Date.now() },
-        seriesCountByMetricName: [{ name: 'up', value: 3 }, { name: 'http_requests_total', value: 2 }],
+        // Histogram bucket names and label pairs are long and unbreakable.
+        seriesCountByMetricName: [{ name: 'websocket_message_processing_duration_seconds_bucket', value: 28 }, { name: 'up', value: 3 }, { name: 'http_requests_total', value: 2 }],
         labelValueCountByLabelName: [{ name: '__name__', value: 10 }, { name: 'instance', value: 5 }],
-        memoryInBytesByLabelName: [{ name: '__name__', value: 250 }],
-        seriesCountByLabelValuePair: [{ name: 'job=websocket-go-2', value: 8 }],
+        memoryInBytesByLabelName: [{ name: '__name__', value: 3102 }, { name: 'instance', value: 1410 }],
+        seriesCountByLabelValuePair: [{ name: '__name__=websocket_message_processing_duration_seconds_bucket', value: 28 }, { name: 'job=websocket-go-2', value: 8 }],
       }));
     case path === '/api/v1/dashboards': {
       const list = dashboards().map((d) => ({ title: d.title, uid: d.uid, url: `/d/${d.uid}/${slugify(d.title)}`, tags: d.tags }));
@@ -328,7 +349,7 @@ async function handle(req, res) {
     }
     // Alertmanager API v2.
     case path === '/api/v2/status':
-      return send(res, 200, { cluster: { status: 'disabled', peers: [] }, versionInfo: { version: '0.1.0', revision: 'fake' }, config: { original: 'route:\n  receiver: webhook\nreceivers:\n- name: webhook\n' }, uptime: new Date(Date.now() - 3600e3).toISOString() });
+      return send(res, 200, { cluster: { status: 'disabled', peers: [] }, versionInfo: { version: '0.1.0', revision: 'fake' }, config: { original: 'route:\n  receiver: webhook\nreceivers:\n- name: webhook\n  webhook_configs:\n  - url: https://alert-sink.monitoring.production-eu-west-1.internal.example.com/api/v1/alerts/webhook\n' }, uptime: new Date(Date.now() - 3600e3).toISOString() });
     case path === '/api/v2/receivers':
       return send(res, 200, [{ name: 'webhook' }, { name: 'email' }]);
     case path === '/api/v2/alerts' && req.method === 'GET':

@@ -7,6 +7,7 @@ import { parseTime, autoInterval, rateInterval } from '../src/dash/time.js';
 import { makeInterpolator, builtins, initialSelection } from '../src/dash/vars.js';
 import { lex, completionContext, errorOffset } from '../src/promql.js';
 import { parseDuration, formatDuration } from '../src/util.js';
+import { isolatedPoints, align } from '../src/chart.js';
 
 test('units format like Grafana', () => {
   assert.equal(formatValue(1536, 'bytes'), '1.5KiB');
@@ -140,4 +141,26 @@ test('parse error positions', () => {
   assert.equal(errorOffset('sum(up', 'invalid parameter "query": 1:7: parse error: unclosed left parenthesis'), 6);
   assert.equal(errorOffset('a +\nfoo bar', '2:5: parse error: unexpected identifier "bar"'), 8);
   assert.equal(errorOffset('up', 'something else'), null);
+});
+
+test('isolated samples are the ones drawn as dots', () => {
+  // What uPlot hands the points filter: the data and the visible index range.
+  const plot = (ys, idxs = [0, ys.length - 1]) => ({ data: [ys.map((_, i) => i), ys], series: [{ idxs }] });
+  assert.deepEqual(isolatedPoints(plot([5]), 1), [0]);
+  assert.deepEqual(isolatedPoints(plot([1, 2, 3]), 1), null);
+  assert.deepEqual(isolatedPoints(plot([1, null, 2, 3, null, 4]), 1), [0, 5]);
+  assert.deepEqual(isolatedPoints(plot([null, 7, null, null, 0, null]), 1), [1, 4]);
+  // Only the visible range, but neighbours outside it still count.
+  assert.deepEqual(isolatedPoints(plot([1, null, 2, 3, null, 4], [2, 4]), 1), null);
+  assert.deepEqual(isolatedPoints(plot([1, null, 2, 3, null, 4], [0, 3]), 1), [0]);
+});
+
+test('a missing range-query step breaks the line', () => {
+  const a = { points: [[0, 1], [10, 2], [40, 3]] };
+  const b = { points: [[10, 5], [20, 6]] };
+  assert.deepEqual(align([a, b]), [[0, 10, 20, 40], [1, 2, null, 3], [null, 5, 6, null]]);
+  assert.deepEqual(align([a, b], false, 10), [[0, 10, 20, 30, 40], [1, 2, null, null, 3], [null, 5, 6, null, null]]);
+  assert.deepEqual(align([a], false, 10), [[0, 10, 20, 40], [1, 2, null, 3]]);
+  // Stacking adds only where the upper series has a sample.
+  assert.deepEqual(align([a, b], true, 10), [[0, 10, 20, 30, 40], [1, 2, null, null, 3], [null, 7, 6, null, null]]);
 });

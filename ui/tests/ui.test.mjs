@@ -71,6 +71,8 @@ for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 
       await settled(page);
       assert.deepEqual(errors, [], `errors on ${path}`);
       assert.equal(await page.locator('#main div.error').count(), 0, `${path} shows an error: ${await page.locator('#main div.error').allTextContents()}`);
+      // Collapsed sections (status' flags and configuration) must fit too.
+      for (const btn of await page.$$('button.collapse[aria-expanded="false"]')) await btn.click();
       // Nothing may overflow the viewport horizontally except scroll boxes.
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `${path} overflows the ${viewport.width}px viewport by ${overflow}px`);
@@ -94,25 +96,48 @@ test('every input has an accessible label', { skip }, async () => {
   }
 });
 
+/** A graph range that fits the stored data: from the head's oldest sample to
+ * now, between 1m and 1h. A server scraping for seconds only would draw its
+ * line in the last few pixels of a 1h graph. */
+async function fittingRange() {
+  const head = (await (await fetch(`${BASE}/api/v1/status/tsdb`)).json()).data.headStats;
+  assert.ok(head && Number.isFinite(head.minTime), 'the TSDB status has headStats.minTime');
+  const age = Math.ceil((Date.now() - head.minTime) / 1000);
+  return `${Math.min(Math.max(age, 60), 3600)}s`;
+}
+
 test('a known series draws a line in the graph view', { skip }, async () => {
-  const { page, errors } = await open(`/query?expr=${encodeURIComponent(KNOWN_EXPR)}&tab=graph&range=1h`);
+  const { page, errors } = await open(`/query?expr=${encodeURIComponent(KNOWN_EXPR)}&tab=graph&range=${await fittingRange()}`);
   await page.waitForSelector('.chart canvas', { timeout: 10000 });
   const series = await page.getAttribute('.chart', 'data-series');
   assert.ok(Number(series) >= 1, `expected series, got ${series}`);
-  // Count opaque, coloured (non-grey) pixels inside the plot area: the line.
-  const coloured = await page.evaluate(() => {
-    const c = document.querySelector('.chart canvas');
-    const ctx = c.getContext('2d');
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      const [r, g, b, a] = [d[i], d[i + 1], d[i + 2], d[i + 3]];
-      if (a > 200 && Math.max(r, g, b) - Math.min(r, g, b) > 60) n++;
-    }
-    return n;
-  });
+  // Opaque, coloured (non-grey) pixels inside the plot area: the line.
+  const coloured = await colouredPixels(page);
   assert.ok(coloured > 100, `the plot has only ${coloured} coloured pixels`);
   assert.ok(page.url().includes('tab=graph') && page.url().includes('expr='), 'URL holds the state');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** Opaque, coloured (non-grey) pixels of the first chart's canvas. */
+async function colouredPixels(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('.chart canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
+    return n;
+  });
+}
+
+test('samples without neighbours are drawn as dots', { skip: skip || (!process.env.WATCHFIRE_FAKE && "needs the fake server's sparse series") }, async () => {
+  // Every other 15m step has a sample: no two are adjacent, so no line joins them.
+  const { page, errors } = await open('/query?expr=ws_broadcast_batch_size&tab=graph&range=3h&step=15m');
+  await page.waitForSelector('.chart canvas', { timeout: 10000 });
+  assert.equal(await page.getAttribute('.chart', 'data-series'), '1');
+  // 3h at 15m: 6 or 7 samples, each a dot ~6px across (~20 coloured pixels).
+  const coloured = await colouredPixels(page);
+  assert.ok(coloured >= 5 * 15, `the isolated samples drew only ${coloured} coloured pixels`);
   assert.deepEqual(errors, []);
   await page.close();
 });

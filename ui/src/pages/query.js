@@ -92,6 +92,7 @@ export function render(main, params) {
           series: data.result.map((s) => ({ name: formatSeries(s.metric), points: (s.values || []).map(([t, v]) => [t, parseFloat(v)]) })),
           start: end - range,
           end,
+          step,
           stacked: state.stacked,
           height: 360,
         });

@@ -3,12 +3,13 @@
 import { h, api, mount, errorBox, infoBox, collapsible, fmtDate } from '../util.js';
 
 function kvTable(obj) {
-  return h('table', { class: 'data kv' }, h('tbody', {}, Object.entries(obj || {}).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))));
+  return h('table', { class: 'data kv wrap' }, h('tbody', {}, Object.entries(obj || {}).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))))));
 }
 
 function topTable(title, rows, col) {
   if (!rows || !rows.length) return null;
-  return h('div', { class: 'top' }, h('h3', {}, title), h('table', { class: 'data' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, col), h('th', { scope: 'col' }, 'Count'))), h('tbody', {}, rows.map((r) => h('tr', {}, h('td', {}, r.name), h('td', { class: 'num' }, String(r.value)))))));
+  // Not `.top`: that class is the page header bar.
+  return h('div', { class: 'toplist' }, h('h3', {}, title), h('table', { class: 'data wrap' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, col), h('th', { scope: 'col' }, 'Count'))), h('tbody', {}, rows.map((r) => h('tr', {}, h('td', { class: 'series' }, r.name), h('td', { class: 'num' }, String(r.value)))))));
 }
 
 function section(out, title, path, fn, open = true) {
