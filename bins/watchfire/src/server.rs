@@ -28,6 +28,7 @@ struct AppState {
     lifecycle: bool,
     shutdown: Arc<Notify>,
     services: Arc<Services>,
+    alertmanager: Option<Arc<watchfire_alertmanager::Alertmanager>>,
 }
 
 /// Runs the server until SIGTERM/SIGINT (or `/-/quit` with lifecycle enabled).
@@ -109,6 +110,7 @@ async fn serve(db: Arc<Db>, args: &ServerArgs, extra: Option<Router>) -> anyhow:
         lifecycle: args.enable_lifecycle,
         shutdown: shutdown.clone(),
         services: services.clone(),
+        alertmanager: alertmanager.as_ref().map(|(_, am)| am.clone()),
     });
     let app = Router::new()
         .route("/-/healthy", get(|| async { "Watchfire is Healthy.\n" }))
@@ -626,6 +628,105 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             groups.iter().map(|g| g.iterations_missed).sum::<u64>()
         ),
     );
+    metric(
+        "prometheus_rule_evaluations_total",
+        "counter",
+        "The total number of rule evaluations.",
+        format!(
+            "prometheus_rule_evaluations_total {}",
+            groups.iter().map(|g| g.evaluations_total).sum::<u64>()
+        ),
+    );
+    metric(
+        "prometheus_rule_evaluation_failures_total",
+        "counter",
+        "The total number of rule evaluation failures.",
+        format!(
+            "prometheus_rule_evaluation_failures_total {}",
+            groups.iter().map(|g| g.evaluation_failures).sum::<u64>()
+        ),
+    );
+    let sm = state.services.scrape.metrics();
+    for (name, help, value) in [
+        (
+            "watchfire_scrapes_total",
+            "Scrapes attempted.",
+            sm.scrapes_total as f64,
+        ),
+        (
+            "watchfire_scrapes_failed_total",
+            "Scrapes that failed (target down, timeout, limits).",
+            sm.scrapes_failed_total as f64,
+        ),
+        (
+            "watchfire_scrape_samples_appended_total",
+            "Samples appended by scrapes.",
+            sm.samples_appended_total as f64,
+        ),
+        (
+            "watchfire_scrape_samples_rejected_total",
+            "Scraped samples the store rejected (out of order, duplicates).",
+            sm.samples_rejected_total as f64,
+        ),
+        (
+            "prometheus_target_scrapes_exceeded_sample_limit_total",
+            "Scrapes that hit a sample or label limit.",
+            sm.limit_exceeded_total as f64,
+        ),
+        (
+            "prometheus_target_scrapes_exceeded_body_size_limit_total",
+            "Scrapes that hit the body size limit.",
+            sm.body_size_limit_exceeded_total as f64,
+        ),
+        (
+            "watchfire_scrape_duration_seconds_total",
+            "Time spent scraping.",
+            sm.scrape_duration_seconds_total,
+        ),
+    ] {
+        metric(
+            name,
+            "counter",
+            help,
+            format!("{name} {}", watchfire_model::format_go_float(value)),
+        );
+    }
+    if let Some(am) = &state.alertmanager {
+        let m = am.metrics();
+        let mut sent = String::new();
+        let mut failed = String::new();
+        for (integration, im) in &m.integrations {
+            sent.push_str(&format!(
+                "alertmanager_notifications_total{{integration=\"{integration}\"}} {}\n",
+                im.notifications_total
+            ));
+            failed.push_str(&format!(
+                "alertmanager_notifications_failed_total{{integration=\"{integration}\"}} {}\n",
+                im.notifications_failed_total
+            ));
+        }
+        metric(
+            "alertmanager_notifications_total",
+            "counter",
+            "The total number of attempted notifications.",
+            sent.trim_end().to_string(),
+        );
+        metric(
+            "alertmanager_notifications_failed_total",
+            "counter",
+            "The total number of failed notifications.",
+            failed.trim_end().to_string(),
+        );
+        metric(
+            "alertmanager_alerts_received_total",
+            "counter",
+            "The total number of received alerts.",
+            format!(
+                "alertmanager_alerts_received_total{{status=\"firing\"}} {}\nalertmanager_alerts_received_total{{status=\"resolved\"}} {}",
+                m.alerts_received_firing, m.alerts_received_resolved
+            ),
+        );
+    }
     metric(
         "process_resident_memory_bytes",
         "gauge",
