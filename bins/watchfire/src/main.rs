@@ -3,6 +3,7 @@
 //! Flags follow Prometheus' names where they overlap so existing service files
 //! keep working; tool subcommands mirror promtool's (`watchfire tsdb ...`).
 
+mod backtest_api;
 mod cli;
 mod cmd;
 mod demo;

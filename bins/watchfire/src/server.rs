@@ -129,6 +129,15 @@ async fn serve(db: Arc<Db>, args: &ServerArgs, extra: Option<Router>) -> anyhow:
         Some((_, am)) => app.merge(watchfire_alertmanager::api_router(am.clone())),
         None => app,
     };
+    let store: Arc<dyn watchfire_storage::Queryable> = db.clone();
+    let app = app.merge(
+        Router::new()
+            .route(
+                "/api/v1/watchfire/rules/backtest",
+                post(crate::backtest_api::backtest).get(crate::backtest_api::backtest),
+            )
+            .with_state(store),
+    );
     let dashboards = match &args.dashboards_dir {
         Some(dir) => watchfire_web_ui::Dashboards::load_dir(dir)
             .map_err(|e| anyhow::anyhow!("dashboards: {e}"))?,

@@ -17,6 +17,17 @@ const RULES: &str = r#"groups:
         annotations: {summary: "value is {{ $value }}"}
 "#;
 
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn get_json(s: &Server, path: &str) -> serde_json::Value {
     let (code, body) = s.request("GET", path, b"").unwrap();
     assert_eq!(code, 200, "{path}: {body}");
@@ -66,6 +77,30 @@ fn rules_evaluate_reload_and_keep_alert_state() {
     assert_eq!(q["data"]["result"][0]["value"][1], "1");
     let q = get_json(&s, "/api/v1/query?query=ALERTS");
     assert_eq!(q["data"]["result"][0]["metric"]["alertstate"], "firing");
+
+    // Backtesting a rule over what was stored shows it going pending, then firing.
+    let rules =
+        "groups:\n- name: b\n  rules:\n  - alert: One\n    expr: job:one > 0\n    for: 1s\n";
+    // Let a few seconds of the recorded series accumulate.
+    std::thread::sleep(Duration::from_secs(3));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let path = format!(
+        "/api/v1/watchfire/rules/backtest?rules={}&start={}&end={}&step=1s",
+        enc(rules),
+        now - 5,
+        now
+    );
+    let bt = get_json(&s, &path);
+    let states: Vec<&str> = bt["data"]["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(&states[..2], ["pending", "firing"], "{bt}");
 
     // A broken rule file is refused and the running rules stay.
     std::fs::write(
