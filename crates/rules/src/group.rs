@@ -260,6 +260,7 @@ impl Group {
         let q_ts = ts - offset;
         for i in 0..self.rules.len() {
             let start = Instant::now();
+            let cpu_start = crate::rule::thread_cpu_seconds();
             let wall = opts.clock.now_ms();
             self.evaluations_total += 1;
             let result = self.eval_rule(i, ts, opts);
@@ -285,6 +286,7 @@ impl Group {
             }
             let st = self.rules[i].status_mut();
             st.evaluation_time_s = start.elapsed().as_secs_f64();
+            st.evaluation_cpu_s = (crate::rule::thread_cpu_seconds() - cpu_start).max(0.0);
             st.last_evaluation = Some(wall);
         }
         self.cleanup_stale(q_ts, opts);

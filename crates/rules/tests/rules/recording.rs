@@ -164,3 +164,37 @@ fn manager_runs_groups_in_background() {
         store.samples(&labels("one")).last().unwrap().v
     ));
 }
+
+#[test]
+fn per_rule_cpu_time_is_recorded() {
+    let e = env();
+    let yaml = r#"
+groups:
+  - name: cpu
+    rules:
+      - record: job:work:sum
+        expr: sum by (job) (count_over_time(work[1h]))
+"#;
+    let mut gs = groups(yaml, &e.opts, false);
+    {
+        let mut app = watchfire_storage::Appendable::appender(e.store.as_ref());
+        for s in 0..50 {
+            let l = labels(&format!(r#"work{{job="j{}",i="{s}"}}"#, s % 5));
+            for t in 0..200 {
+                app.append(None, &l, t * 15_000, t as f64).unwrap();
+            }
+        }
+        app.commit().unwrap();
+    }
+    gs[0].eval(3_000_000, &e.opts);
+    let st = gs[0].rules[0].status();
+    assert_eq!(st.health, Health::Good, "{:?}", st.last_error);
+    if cfg!(target_os = "linux") {
+        assert!(st.evaluation_cpu_s > 0.0, "{st:?}");
+        // CPU time of one thread cannot exceed its wall time (1ms clock slack).
+        assert!(
+            st.evaluation_cpu_s <= st.evaluation_time_s + 0.001,
+            "{st:?}"
+        );
+    }
+}
