@@ -33,12 +33,8 @@ impl<'a> HeadAppender<'a> {
         }
     }
 
-    fn resolve(&mut self, series: Option<SeriesRef>, labels: &Labels) -> Result<u32, AppendError> {
-        if let Some(r) = series.and_then(|r| u32::try_from(r.0).ok())
-            && self.head.exists(r)
-        {
-            return Ok(r);
-        }
+    /// The series for `labels` (the caller's cached reference missed), creating it if new.
+    fn resolve(&mut self, labels: &Labels) -> Result<u32, AppendError> {
         let (r, created) = self.head.get_or_create(labels)?;
         if created {
             self.new_series.push((u64::from(r), labels.clone()));
@@ -55,8 +51,15 @@ impl Appender for HeadAppender<'_> {
         t: Timestamp,
         v: f64,
     ) -> Result<SeriesRef, AppendError> {
-        let r = self.resolve(series, labels)?;
-        match self.head.check(r, t, v) {
+        let cached = series.and_then(|r| u32::try_from(r.0).ok());
+        let (r, checked) = match cached.and_then(|r| Some((r, self.head.check_live(r, t, v)?))) {
+            Some(hit) => hit,
+            None => {
+                let r = self.resolve(labels)?;
+                (r, self.head.check(r, t, v))
+            }
+        };
+        match checked {
             Ok(Appended::Stored) => self.samples.push(RefSample {
                 series: u64::from(r),
                 t,

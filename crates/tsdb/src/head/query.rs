@@ -51,7 +51,7 @@ impl HeadQuerier {
                     });
                 }
             }
-            if let Some(first) = s.open.first_time()
+            if let Some(first) = s.open_min()
                 && first <= maxt
                 && s.last_t >= mint
             {
