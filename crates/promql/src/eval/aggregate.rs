@@ -99,6 +99,111 @@ pub(crate) fn variance(vals: &[f64]) -> f64 {
     s / n
 }
 
+/// A running aggregate for the operators that fold values one at a time; it
+/// gives bit-identical results to the slice-based helpers above.
+#[derive(Debug, Clone, Copy, Default)]
+struct Acc {
+    n: f64,
+    /// Sum and compensation (sum, avg), or Welford mean and M2 (stdvar).
+    a: f64,
+    c: f64,
+    /// Avg switched to an incremental mean after the sum overflowed.
+    incremental: bool,
+    /// Avg's incremental mean.
+    m: f64,
+    any_drop: bool,
+}
+
+impl Acc {
+    fn supports(op: AggregateOp) -> bool {
+        matches!(
+            op,
+            AggregateOp::Sum
+                | AggregateOp::Avg
+                | AggregateOp::Count
+                | AggregateOp::Group
+                | AggregateOp::Min
+                | AggregateOp::Max
+                | AggregateOp::Stdvar
+                | AggregateOp::Stddev
+        )
+    }
+
+    #[inline]
+    fn push(&mut self, op: AggregateOp, v: f64, drop: bool) {
+        self.any_drop |= drop;
+        self.n += 1.0;
+        match op {
+            AggregateOp::Sum => (self.a, self.c) = kahan_add(v, self.a, self.c),
+            AggregateOp::Avg => {
+                // Mirrors `mean`.
+                let n = self.n;
+                if n == 1.0 {
+                    self.a = v;
+                    return;
+                }
+                if !self.incremental {
+                    let (ns, nc) = kahan_add(v, self.a, self.c);
+                    if !ns.is_infinite() {
+                        (self.a, self.c) = (ns, nc);
+                        return;
+                    }
+                    self.incremental = true;
+                    self.m = self.a / (n - 1.0);
+                    self.c /= n - 1.0;
+                }
+                let q = (n - 1.0) / n;
+                (self.m, self.c) = kahan_add(v / n, q * self.m, q * self.c);
+            }
+            AggregateOp::Min | AggregateOp::Max => {
+                if self.n == 1.0 {
+                    self.a = f64::NAN;
+                }
+                let better = if op == AggregateOp::Min {
+                    self.a > v
+                } else {
+                    self.a < v
+                };
+                if self.a.is_nan() || better {
+                    self.a = v;
+                }
+            }
+            AggregateOp::Stdvar | AggregateOp::Stddev => {
+                // Mirrors `variance` (Welford).
+                let d = v - self.a;
+                self.a += d / self.n;
+                self.c += d * (v - self.a);
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(&self, op: AggregateOp) -> f64 {
+        match op {
+            AggregateOp::Sum => {
+                if self.a.is_infinite() {
+                    self.a
+                } else {
+                    self.a + self.c
+                }
+            }
+            AggregateOp::Avg => {
+                if self.incremental {
+                    self.m + self.c
+                } else {
+                    (self.a + self.c) / self.n
+                }
+            }
+            AggregateOp::Count => self.n,
+            AggregateOp::Group => 1.0,
+            AggregateOp::Min | AggregateOp::Max => self.a,
+            AggregateOp::Stdvar => self.c / self.n,
+            AggregateOp::Stddev => (self.c / self.n).sqrt(),
+            _ => f64::NAN,
+        }
+    }
+}
+
 fn group_key(l: &Labels, grouping: &Grouping) -> Labels {
     match grouping {
         Grouping::None => Labels::empty(),
@@ -143,10 +248,25 @@ impl Evaluator<'_> {
         grid: Grid,
     ) -> Result<Val, QueryError> {
         let param_pos = pos.arg(0);
+        if let (Expr::VectorSelector(vs), None) = (expr, param)
+            && Acc::supports(op)
+            && !vs.anchored
+            && !vs.smoothed
+        {
+            return self.aggregate_selector(op, vs, grouping, grid);
+        }
         let param = match param {
             Some(p) => Some(self.eval(p, grid)?),
             None => None,
         };
+        if let (Expr::VectorSelector(vs), Some(Val::Scalar(ks))) = (expr, &param)
+            && matches!(op, AggregateOp::Topk | AggregateOp::Bottomk)
+            && !vs.anchored
+            && !vs.smoothed
+            && ks.iter().all(|k| !k.is_nan() && *k < 64.0)
+        {
+            return self.topk_selector(op, vs, ks, grouping, grid);
+        }
         let steps = match self.eval(expr, grid)? {
             Val::Vector(s) => s,
             _ => {
@@ -162,10 +282,16 @@ impl Evaluator<'_> {
         let mut group_of: PtrMap<usize> = PtrMap::default();
         let mut group_ids: HashMap<Labels, usize> = HashMap::new();
         let mut keys: Vec<Arc<Labels>> = Vec::new();
+        // Steps usually hold the same series at the same positions: the label set
+        // and group seen at each position last step skip the map lookup.
+        let mut pos_cache: Vec<(usize, usize)> = Vec::new();
         // Per step: slot of each group in `order` (usize::MAX when unseen).
         let mut slot: Vec<usize> = Vec::new();
         let mut order: Vec<usize> = Vec::new();
         let mut bufs: Vec<Vec<Elem>> = Vec::new();
+        // Ops folded element by element need no per-group buffers.
+        let streaming = Acc::supports(op);
+        let mut accs: Vec<Acc> = Vec::new();
         let mut out = Vec::with_capacity(steps.len());
         for (i, step) in steps.into_iter().enumerate() {
             let p = match &param {
@@ -173,41 +299,69 @@ impl Evaluator<'_> {
                 _ => None,
             };
             // Groups in first-seen order.
-            for e in step {
+            for (j, e) in step.into_iter().enumerate() {
                 let pk = ptr_key(&e.labels);
-                let g = match group_of.get(&pk) {
-                    Some(&g) => g,
-                    None => {
-                        let k = group_key(&e.labels, grouping);
-                        let g = match group_ids.get(&k) {
+                let g = match pos_cache.get(j) {
+                    Some(&(k, g)) if k == pk => g,
+                    _ => {
+                        let g = match group_of.get(&pk) {
                             Some(&g) => g,
                             None => {
-                                let g = keys.len();
-                                group_ids.insert(k.clone(), g);
-                                keys.push(Arc::new(k));
-                                slot.push(usize::MAX);
+                                let k = group_key(&e.labels, grouping);
+                                let g = match group_ids.get(&k) {
+                                    Some(&g) => g,
+                                    None => {
+                                        let g = keys.len();
+                                        group_ids.insert(k.clone(), g);
+                                        keys.push(Arc::new(k));
+                                        slot.push(usize::MAX);
+                                        g
+                                    }
+                                };
+                                alive.push(e.labels.clone());
+                                group_of.insert(pk, g);
                                 g
                             }
                         };
-                        alive.push(e.labels.clone());
-                        group_of.insert(pk, g);
+                        if j < pos_cache.len() {
+                            pos_cache[j] = (pk, g);
+                        } else {
+                            pos_cache.push((pk, g));
+                        }
                         g
                     }
                 };
                 if slot[g] == usize::MAX {
                     slot[g] = order.len();
                     order.push(g);
-                    if bufs.len() < order.len() {
+                    if streaming {
+                        if accs.len() < order.len() {
+                            accs.push(Acc::default());
+                        } else {
+                            accs[order.len() - 1] = Acc::default();
+                        }
+                    } else if bufs.len() < order.len() {
                         bufs.push(Vec::new());
                     }
                 }
-                bufs[slot[g]].push(e);
+                if streaming {
+                    accs[slot[g]].push(op, e.v, e.drop);
+                } else {
+                    bufs[slot[g]].push(e);
+                }
             }
             let mut res = Vec::with_capacity(order.len());
             let mut failed = None;
             for (j, &g) in order.iter().enumerate() {
                 slot[g] = usize::MAX;
-                if failed.is_none() {
+                if streaming {
+                    let a = &accs[j];
+                    res.push(Elem {
+                        labels: keys[g].clone(),
+                        v: a.finish(op),
+                        drop: a.any_drop,
+                    });
+                } else if failed.is_none() {
                     let grp = std::mem::take(&mut bufs[j]);
                     match self.aggregate_group(
                         op,
@@ -257,6 +411,147 @@ impl Evaluator<'_> {
             out.push(res);
         }
         Ok(Val::Vector(out))
+    }
+
+    /// A folding aggregation straight over a vector selector: each series is
+    /// folded into its group's per-step accumulators as it is decoded, so no
+    /// per-step vectors of the input are built. Series come in the same order
+    /// as in the step vectors, so groups and sums come out in the same order.
+    fn aggregate_selector(
+        &mut self,
+        op: AggregateOp,
+        vs: &crate::ast::VectorSelector,
+        grouping: &Grouping,
+        grid: Grid,
+    ) -> Result<Val, QueryError> {
+        let n = grid.len();
+        let mut group_ids: HashMap<Labels, usize> = HashMap::new();
+        let mut keys: Vec<Arc<Labels>> = Vec::new();
+        // Per step: groups in first-seen order with their running aggregate.
+        let mut steps: Vec<Vec<(usize, Acc)>> = vec![Vec::new(); n];
+        // Per group: its position in each step's list (u32::MAX when absent).
+        let mut slots: Vec<Vec<u32>> = Vec::new();
+        self.for_each_selected(vs, grid, |labels, pts| {
+            let k = group_key(&labels, grouping);
+            let g = match group_ids.get(&k) {
+                Some(&g) => g,
+                None => {
+                    let g = keys.len();
+                    group_ids.insert(k.clone(), g);
+                    keys.push(Arc::new(k));
+                    slots.push(vec![u32::MAX; n]);
+                    g
+                }
+            };
+            let sl = &mut slots[g];
+            for ((p, st), s) in pts.iter().zip(steps.iter_mut()).zip(sl.iter_mut()) {
+                if let Some((_, v)) = p {
+                    if *s == u32::MAX {
+                        *s = st.len() as u32;
+                        st.push((g, Acc::default()));
+                    }
+                    if let Some((_, a)) = st.get_mut(*s as usize) {
+                        a.push(op, *v, false);
+                    }
+                }
+            }
+        })?;
+        Ok(Val::Vector(
+            steps
+                .into_iter()
+                .map(|st| {
+                    st.into_iter()
+                        .map(|(g, a)| Elem {
+                            labels: keys[g].clone(),
+                            v: a.finish(op),
+                            drop: a.any_drop,
+                        })
+                        .collect()
+                })
+                .collect(),
+        ))
+    }
+
+    /// `topk`/`bottomk` with a small `k` straight over a vector selector: each
+    /// step keeps only the best `k` per group while the series are decoded.
+    /// Series arrive in step-vector order and ties keep the earlier series, so
+    /// the selection and its order equal the stable sort of the general path.
+    fn topk_selector(
+        &mut self,
+        op: AggregateOp,
+        vs: &crate::ast::VectorSelector,
+        ks: &[f64],
+        grouping: &Grouping,
+        grid: Grid,
+    ) -> Result<Val, QueryError> {
+        let n = grid.len();
+        let top = op == AggregateOp::Topk;
+        let mut group_ids: HashMap<Labels, usize> = HashMap::new();
+        let mut series: Vec<Arc<Labels>> = Vec::new();
+        // Per step: groups in first-seen order with their best `(value, series)`.
+        let mut steps: Vec<Vec<Vec<(f64, usize)>>> = vec![Vec::new(); n];
+        let mut slots: Vec<Vec<u32>> = Vec::new();
+        // Whether `a` ranks strictly before `b` (NaNs always last).
+        let before = |a: f64, b: f64| match (a.is_nan(), b.is_nan()) {
+            (_, true) => !a.is_nan(),
+            (true, false) => false,
+            _ if top => a.total_cmp(&b).is_gt(),
+            _ => a.total_cmp(&b).is_lt(),
+        };
+        self.for_each_selected(vs, grid, |labels, pts| {
+            let g = {
+                let k = group_key(&labels, grouping);
+                match group_ids.get(&k) {
+                    Some(&g) => g,
+                    None => {
+                        let g = slots.len();
+                        group_ids.insert(k, g);
+                        slots.push(vec![u32::MAX; n]);
+                        g
+                    }
+                }
+            };
+            let sid = series.len();
+            series.push(labels);
+            let sl = &mut slots[g];
+            for (i, ((p, st), s)) in pts
+                .iter()
+                .zip(steps.iter_mut())
+                .zip(sl.iter_mut())
+                .enumerate()
+            {
+                let Some((_, v)) = *p else { continue };
+                if *s == u32::MAX {
+                    *s = st.len() as u32;
+                    st.push(Vec::new());
+                }
+                let k = ks.get(i).copied().unwrap_or(0.0);
+                if k < 1.0 {
+                    continue;
+                }
+                let k = k as usize;
+                let Some(best) = st.get_mut(*s as usize) else {
+                    continue;
+                };
+                if best.len() == k && best.last().is_some_and(|l| !before(v, l.0)) {
+                    continue;
+                }
+                let at = best.partition_point(|x| !before(v, x.0));
+                best.insert(at, (v, sid));
+                best.truncate(k);
+            }
+        })?;
+        Ok(Val::Vector(
+            steps
+                .into_iter()
+                .map(|st| {
+                    st.into_iter()
+                        .flatten()
+                        .map(|(v, sid)| Elem::new(series[sid].clone(), v))
+                        .collect()
+                })
+                .collect(),
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -323,14 +618,35 @@ impl Evaluator<'_> {
                 };
                 let top = op == AggregateOp::Topk;
                 // NaNs always sort last.
-                g.sort_by(|a, b| match (a.v.is_nan(), b.v.is_nan()) {
+                let cmp = |a: &Elem, b: &Elem| match (a.v.is_nan(), b.v.is_nan()) {
                     (true, true) => std::cmp::Ordering::Equal,
                     (true, false) => std::cmp::Ordering::Greater,
                     (false, true) => std::cmp::Ordering::Less,
                     _ if top => b.v.total_cmp(&a.v),
                     _ => a.v.total_cmp(&b.v),
-                });
-                res.extend(g.drain(..k));
+                };
+                if k.saturating_mul(8) < g.len() {
+                    // A few out of many: keep the best k in order, inserting after
+                    // equal ones, which selects exactly the prefix a stable sort would.
+                    let mut best: Vec<Elem> = Vec::with_capacity(k + 1);
+                    for e in g.drain(..) {
+                        if best.len() == k
+                            && best
+                                .last()
+                                .is_some_and(|l| cmp(&e, l) != std::cmp::Ordering::Less)
+                        {
+                            continue;
+                        }
+                        let at =
+                            best.partition_point(|x| cmp(x, &e) != std::cmp::Ordering::Greater);
+                        best.insert(at, e);
+                        best.truncate(k);
+                    }
+                    res.extend(best);
+                } else {
+                    g.sort_by(cmp);
+                    res.extend(g.drain(..k));
+                }
             }
             AggregateOp::Limitk => {
                 let k = p.unwrap_or(f64::NAN);

@@ -5,6 +5,9 @@ mod binary;
 mod functions;
 mod selector;
 
+#[cfg(test)]
+mod fastpath_tests;
+
 use crate::ast::{AtModifier, Expr};
 use crate::{EngineOptions, QueryError, RangeSeries, Value, VectorSample};
 use std::collections::HashMap;
@@ -275,10 +278,7 @@ impl<'a> Evaluator<'a> {
                 };
                 let mint = first - selector.offset_ms - range_ms;
                 let maxt = last - selector.offset_ms;
-                let mut series = self.fetch(&selector.matchers, mint, maxt)?;
-                for (_, s) in &mut series {
-                    s.retain(|s| !watchfire_model::is_stale_nan(s.v));
-                }
+                let series = self.fetch(&selector.matchers, mint, maxt)?;
                 Ok(RangeArg {
                     series,
                     range_ms: *range_ms,
@@ -378,13 +378,20 @@ pub(crate) fn steps_to_series(
     // `alive` so that their addresses stay unique.
     let mut by_ptr: [PtrMap<usize>; 2] = [PtrMap::default(), PtrMap::default()];
     let mut alive: Vec<Arc<Labels>> = Vec::new();
+    // Series index of the element at each position last step: steps usually hold
+    // the same series in the same order, which skips the map lookup.
+    let mut pos_cache: Vec<(usize, bool, usize)> = Vec::new();
     for (t, step) in times.iter().zip(steps) {
-        for e in step {
+        for (j, e) in step.into_iter().enumerate() {
             let v = e.v;
             let k = ptr_key(&e.labels);
             let d = usize::from(e.drop);
-            let idx = match by_ptr[d].get(&k) {
-                Some(&i) => i,
+            let cached = match pos_cache.get(j) {
+                Some(&(ck, cd, ci)) if ck == k && cd == e.drop => Some(ci),
+                _ => None,
+            };
+            let idx = match cached.or_else(|| by_ptr[d].get(&k).copied()) {
+                Some(i) => i,
                 None => {
                     alive.push(e.labels.clone());
                     let fl = e.final_labels();
@@ -401,6 +408,13 @@ pub(crate) fn steps_to_series(
                     i
                 }
             };
+            if cached.is_none() {
+                if j < pos_cache.len() {
+                    pos_cache[j] = (k, d == 1, idx);
+                } else {
+                    pos_cache.push((k, d == 1, idx));
+                }
+            }
             let pts = &mut series[idx].1;
             if pts.last().is_some_and(|p| p.t == *t) {
                 return Err(exec("vector cannot contain metrics with the same labelset"));

@@ -4,14 +4,74 @@ use super::{Elem, Evaluator, Grid, SeriesSamples, Val};
 use crate::QueryError;
 use crate::ast::VectorSelector;
 use std::sync::Arc;
+use std::sync::OnceLock;
+use std::time::Instant;
 use watchfire_model::{Labels, Matcher, is_stale_nan};
-use watchfire_storage::SelectHints;
+use watchfire_storage::{SelectHints, Series, SeriesSet};
+
+/// Series read from storage per batch: bounds what decoding ahead holds.
+const BATCH: usize = 512;
+
+/// Smallest batch split over two threads: below it a spawn costs more than
+/// it saves.
+const PAR_MIN: usize = 64;
+
+/// Whether a second core is there to decode on.
+fn parallel() -> bool {
+    static PAR: OnceLock<bool> = OnceLock::new();
+    *PAR.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+}
+
+fn check(deadline: Instant) -> Result<(), QueryError> {
+    if Instant::now() > deadline {
+        return Err(QueryError::Timeout("expression evaluation".to_string()));
+    }
+    Ok(())
+}
+
+/// The next (up to) [`BATCH`] series of `set`.
+fn next_batch(set: &mut SeriesSet) -> Result<Vec<Series>, QueryError> {
+    let mut batch = Vec::new();
+    for s in set.by_ref().take(BATCH) {
+        batch.push(s.map_err(|e| QueryError::Storage(e.to_string()))?);
+    }
+    Ok(batch)
+}
+
+/// Decodes each series of `batch` with `f`, giving its labels and result in
+/// input order. Decoding samples dominates selector cost and series are
+/// independent, so a large batch is split in two halves over two threads.
+fn decode_batch<T: Send>(
+    mut batch: Vec<Series>,
+    f: &(dyn Fn(&mut Series) -> Result<T, QueryError> + Sync),
+) -> Result<Vec<(Labels, T)>, QueryError> {
+    let results: Vec<T> = if batch.len() < PAR_MIN || !parallel() {
+        batch.iter_mut().map(f).collect::<Result<_, _>>()?
+    } else {
+        let mid = batch.len() / 2;
+        let (a, b) = batch.split_at_mut(mid);
+        std::thread::scope(|s| {
+            let h = s.spawn(|| b.iter_mut().map(f).collect::<Result<Vec<T>, _>>());
+            let ra = a.iter_mut().map(f).collect::<Result<Vec<T>, _>>();
+            let rb = h.join().unwrap_or_else(|_| {
+                Err(QueryError::Execution(
+                    "series decoding thread panicked".to_string(),
+                ))
+            });
+            let mut ra = ra?;
+            ra.extend(rb?);
+            Ok::<_, QueryError>(ra)
+        })?
+    };
+    Ok(batch.into_iter().map(|s| s.labels).zip(results).collect())
+}
 
 /// A series and, per step, the `(timestamp, value)` an instant selector picks.
 pub(crate) type Picked = (Arc<Labels>, Vec<Option<(i64, f64)>>);
 
 impl Evaluator<'_> {
-    /// All series matching `matchers` with their samples in `[mint, maxt]`.
+    /// All series matching `matchers` with their samples in `[mint, maxt]`,
+    /// stale markers left out (as range selectors read them).
     pub(crate) fn fetch(
         &mut self,
         matchers: &[Matcher],
@@ -25,26 +85,41 @@ impl Evaluator<'_> {
             end: maxt,
             labels_only: false,
         };
-        let set = querier.select(&hints, matchers).map_err(storage_err)?;
+        let mut set = querier.select(&hints, matchers).map_err(storage_err)?;
+        let deadline = self.deadline;
         let mut out = Vec::new();
-        for series in set {
+        loop {
             self.check_deadline()?;
-            let mut series = series.map_err(storage_err)?;
-            let mut samples = Vec::new();
-            let mut next = series.samples.seek(mint);
-            while let Some(s) = next {
-                if s.t > maxt {
-                    break;
+            let batch = next_batch(&mut set)?;
+            if batch.is_empty() {
+                break;
+            }
+            let decoded = decode_batch(batch, &|series: &mut Series| {
+                check(deadline)?;
+                let mut samples = Vec::new();
+                let mut read = 0usize;
+                let mut next = series.samples.seek(mint);
+                while let Some(s) = next {
+                    if s.t > maxt {
+                        break;
+                    }
+                    read += 1;
+                    // Range selectors never see stale markers.
+                    if !is_stale_nan(s.v) {
+                        samples.push(s);
+                    }
+                    next = series.samples.next();
                 }
-                samples.push(s);
-                next = series.samples.next();
-            }
-            if let Some(e) = series.samples.error() {
-                return Err(storage_err(e));
-            }
-            self.add_samples(samples.len())?;
-            if !samples.is_empty() {
-                out.push((Arc::new(series.labels), samples));
+                if let Some(e) = series.samples.error() {
+                    return Err(storage_err(e));
+                }
+                Ok((read, samples))
+            })?;
+            for (labels, (read, samples)) in decoded {
+                self.add_samples(read)?;
+                if !samples.is_empty() {
+                    out.push((Arc::new(labels), samples));
+                }
             }
         }
         Ok(out)
@@ -57,6 +132,31 @@ impl Evaluator<'_> {
         vs: &VectorSelector,
         grid: Grid,
     ) -> Result<Vec<Picked>, QueryError> {
+        let n = grid.len();
+        let mut out = Vec::new();
+        let mut pts: Vec<Option<(i64, f64)>> = vec![None; n];
+        self.for_each_selected(vs, grid, |labels, picked| {
+            let mut any = false;
+            for (dst, p) in pts.iter_mut().zip(picked) {
+                *dst = *p;
+                any |= p.is_some();
+            }
+            if any {
+                out.push((labels, pts.clone()));
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Streams each matching series' picked points (one per step) to `f`,
+    /// decoding samples straight from storage: an instant selector only needs
+    /// the last sample before each step, so the samples are never collected.
+    pub(crate) fn for_each_selected(
+        &mut self,
+        vs: &VectorSelector,
+        grid: Grid,
+        mut f: impl FnMut(Arc<Labels>, &[Option<(i64, f64)>]),
+    ) -> Result<(), QueryError> {
         let lookback = self.opts.lookback_delta_ms;
         let at = self.at_ms(vs.at);
         let (first, last) = match at {
@@ -65,32 +165,62 @@ impl Evaluator<'_> {
         };
         let mint = first - vs.offset_ms - lookback + 1;
         let maxt = last - vs.offset_ms;
-        let series = self.fetch(&vs.matchers, mint, maxt)?;
+        let storage_err = |e: watchfire_storage::StorageError| QueryError::Storage(e.to_string());
+        let querier = self.storage.querier(mint, maxt).map_err(storage_err)?;
+        let hints = SelectHints {
+            start: mint,
+            end: maxt,
+            labels_only: false,
+        };
+        let mut set = querier.select(&hints, &vs.matchers).map_err(storage_err)?;
         let times = grid.times();
-        let mut out = Vec::with_capacity(series.len());
-        for (labels, samples) in series {
-            let mut pts = Vec::with_capacity(times.len());
-            let mut any = false;
-            // Evaluation times only grow, so the sample cursor only moves forward.
-            let mut idx = 0;
-            for &t in &times {
-                let rt = at.unwrap_or(t) - vs.offset_ms;
-                while idx < samples.len() && samples[idx].t <= rt {
-                    idx += 1;
-                }
-                let p = idx
-                    .checked_sub(1)
-                    .and_then(|i| samples.get(i))
-                    .filter(|s| s.t > rt - lookback && !is_stale_nan(s.v))
-                    .map(|s| (s.t, s.v));
-                any |= p.is_some();
-                pts.push(p);
+        let deadline = self.deadline;
+        loop {
+            self.check_deadline()?;
+            let batch = next_batch(&mut set)?;
+            if batch.is_empty() {
+                break;
             }
-            if any {
-                out.push((labels, pts));
+            let decoded = decode_batch(batch, &|series: &mut Series| {
+                check(deadline)?;
+                let mut pts: Vec<Option<(i64, f64)>> = Vec::with_capacity(times.len());
+                let mut count = 0usize;
+                let mut any = false;
+                // The sample at or before the current step's read time, and the
+                // next one not yet consumed; evaluation times only grow.
+                let mut cur: Option<watchfire_model::Sample> = None;
+                let mut next = series.samples.seek(mint).filter(|s| s.t <= maxt);
+                if next.is_some() {
+                    count += 1;
+                }
+                for &t in &times {
+                    let rt = at.unwrap_or(t) - vs.offset_ms;
+                    while let Some(s) = next.filter(|s| s.t <= rt) {
+                        cur = Some(s);
+                        next = series.samples.next().filter(|s| s.t <= maxt);
+                        if next.is_some() {
+                            count += 1;
+                        }
+                    }
+                    let p = cur
+                        .filter(|s| s.t > rt - lookback && !is_stale_nan(s.v))
+                        .map(|s| (s.t, s.v));
+                    any |= p.is_some();
+                    pts.push(p);
+                }
+                if let Some(e) = series.samples.error() {
+                    return Err(storage_err(e));
+                }
+                Ok((count, any.then_some(pts)))
+            })?;
+            for (labels, (count, pts)) in decoded {
+                self.add_samples(count)?;
+                if let Some(pts) = pts {
+                    f(Arc::new(labels), &pts);
+                }
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Evaluates an instant vector selector over the grid.
@@ -99,17 +229,14 @@ impl Evaluator<'_> {
         vs: &VectorSelector,
         grid: Grid,
     ) -> Result<Val, QueryError> {
-        let series = self.select_points(vs, grid)?;
-        let mut steps: Vec<Vec<Elem>> = (0..grid.len())
-            .map(|_| Vec::with_capacity(series.len()))
-            .collect();
-        for (labels, pts) in series {
-            for (i, p) in pts.into_iter().enumerate() {
-                if let (Some((_, v)), Some(step)) = (p, steps.get_mut(i)) {
-                    step.push(Elem::new(labels.clone(), v));
+        let mut steps: Vec<Vec<Elem>> = (0..grid.len()).map(|_| Vec::new()).collect();
+        self.for_each_selected(vs, grid, |labels, pts| {
+            for (p, step) in pts.iter().zip(steps.iter_mut()) {
+                if let Some((_, v)) = p {
+                    step.push(Elem::new(labels.clone(), *v));
                 }
             }
-        }
+        })?;
         Ok(Val::Vector(steps))
     }
 }

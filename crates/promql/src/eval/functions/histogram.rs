@@ -69,7 +69,7 @@ pub(crate) fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> (f64, bool)
 }
 
 /// A group seen at one step: its id, metric name and `(le, count)` buckets.
-type StepGroup = (usize, Option<String>, Vec<(f64, f64)>);
+type StepGroup = (usize, Arc<Labels>, Vec<(f64, f64)>);
 
 impl Evaluator<'_> {
     pub(crate) fn eval_histogram_quantile(
@@ -94,6 +94,7 @@ impl Evaluator<'_> {
         // group, computed once per query.
         let mut by_ptr: PtrMap<Option<(f64, usize)>> = PtrMap::default();
         let mut alive: Vec<Arc<Labels>> = Vec::new();
+        let mut pos_cache: Vec<(usize, Option<(f64, usize)>)> = Vec::new();
         let mut ids: HashMap<Labels, usize> = HashMap::new();
         let mut keys: Vec<Arc<Labels>> = Vec::new();
         let mut slot: Vec<usize> = Vec::new();
@@ -110,10 +111,15 @@ impl Evaluator<'_> {
                     ),
                 );
             }
-            for e in step {
+            for (j, e) in step.into_iter().enumerate() {
                 let pk = ptr_key(&e.labels);
-                let entry = match by_ptr.get(&pk) {
-                    Some(&x) => x,
+                // Steps usually hold the same series at the same positions.
+                let cached = match pos_cache.get(j) {
+                    Some(&(k, x)) if k == pk => Some(x),
+                    _ => None,
+                };
+                let entry = match cached.or_else(|| by_ptr.get(&pk).copied()) {
+                    Some(x) => x,
                     None => {
                         let x = match e
                             .labels
@@ -151,10 +157,17 @@ impl Evaluator<'_> {
                         x
                     }
                 };
+                if cached.is_none() {
+                    if j < pos_cache.len() {
+                        pos_cache[j] = (pk, entry);
+                    } else {
+                        pos_cache.push((pk, entry));
+                    }
+                }
                 let Some((le, g)) = entry else { continue };
                 if slot[g] == usize::MAX {
                     slot[g] = order.len();
-                    order.push((g, e.labels.metric_name().map(str::to_string), Vec::new()));
+                    order.push((g, e.labels.clone(), Vec::new()));
                 }
                 order[slot[g]].2.push((le, e.v));
             }
@@ -165,7 +178,7 @@ impl Evaluator<'_> {
                 if fixed {
                     self.info_at(pos.arg(1), format!(
                         "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name {:?}",
-                        name.unwrap_or_default()
+                        name.metric_name().unwrap_or_default()
                     ));
                 }
                 res.push(Elem::new(keys[g].clone(), v));

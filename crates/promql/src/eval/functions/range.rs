@@ -1,7 +1,7 @@
 //! Functions over range vectors: rates, `*_over_time`, regressions.
 
 use super::super::aggregate::{kahan_add, kahan_sum, mean, quantile, variance};
-use super::super::{Elem, Evaluator, Grid, RangeArg, Val, exec, slice_window};
+use super::super::{Elem, Evaluator, Grid, RangeArg, Val, exec};
 use crate::QueryError;
 use crate::ast::{Expr, Positions};
 use watchfire_model::Sample;
@@ -44,9 +44,21 @@ pub(crate) fn apply_windows(
         .map(|_| Vec::with_capacity(ra.series.len()))
         .collect();
     for (labels, samples) in &ra.series {
+        // Window bounds only move forward with the steps, so the slice bounds are
+        // advanced from the previous step's instead of searched for again.
+        let (mut a, mut b) = (0usize, 0usize);
         for (i, &t) in times.iter().enumerate() {
             let (lo, hi) = ra.window(t);
-            let w = slice_window(samples, lo, hi);
+            while a < samples.len() && samples[a].t <= lo {
+                a += 1;
+            }
+            if b < a {
+                b = a;
+            }
+            while b < samples.len() && samples[b].t <= hi {
+                b += 1;
+            }
+            let w = &samples[a..b];
             if w.is_empty() {
                 continue;
             }
