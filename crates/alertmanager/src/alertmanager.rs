@@ -89,6 +89,11 @@ pub struct Options {
     pub history_capacity: usize,
     /// Time limit of one integration call.
     pub integration_timeout: std::time::Duration,
+    /// Most calls in flight at once per receiver integration (64). When thousands of
+    /// groups flush together, a bounded number of calls reuses a few keep-alive
+    /// connections instead of opening one connection per group at the same instant;
+    /// other receivers are not affected.
+    pub max_concurrent_sends: usize,
     /// Receivers that still get resolved notifications for silenced alerts (runtime
     /// extension; `alertmanager.yml` has no such field).
     pub send_resolved_when_silenced: HashSet<String>,
@@ -119,6 +124,7 @@ impl Options {
             alert_gc_interval_ms: 30 * 60_000,
             history_capacity: 10_000,
             integration_timeout: std::time::Duration::from_secs(30),
+            max_concurrent_sends: 64,
             send_resolved_when_silenced: HashSet::new(),
             version: VersionInfo::default(),
         }
@@ -127,10 +133,14 @@ impl Options {
 
 /// Everything derived from one config.
 pub(crate) struct Runtime {
+    /// Unique per build, so caches can tell runtimes apart.
+    pub id: u64,
     pub config: Config,
     pub tree: RouteTree,
     pub inhibit_rules: Vec<InhibitRule>,
     pub integrations: HashMap<String, Arc<Vec<Box<dyn Integration>>>>,
+    /// Per receiver, one send limiter per integration (same order as `integrations`).
+    pub send_limits: HashMap<String, Arc<Vec<tokio::sync::Semaphore>>>,
     pub time_intervals: HashMap<String, NamedTimeInterval>,
 }
 
@@ -149,6 +159,7 @@ impl Runtime {
             )?,
         );
         let mut integrations = HashMap::new();
+        let mut send_limits = HashMap::new();
         for r in &config.receivers {
             let list = (opts.integration_factory)(r, Arc::clone(&templates)).map_err(|m| {
                 Error::Receiver {
@@ -156,6 +167,11 @@ impl Runtime {
                     message: m,
                 }
             })?;
+            let limits = list
+                .iter()
+                .map(|_| tokio::sync::Semaphore::new(opts.max_concurrent_sends.max(1)))
+                .collect();
+            send_limits.insert(r.name.clone(), Arc::new(limits));
             integrations.insert(r.name.clone(), Arc::new(list));
         }
         let time_intervals = config
@@ -163,11 +179,14 @@ impl Runtime {
             .map(|t| (t.name.clone(), t.clone()))
             .collect();
         let inhibit_rules = config.inhibit_rules.iter().map(InhibitRule::new).collect();
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Ok(Runtime {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             config,
             tree,
             inhibit_rules,
             integrations,
+            send_limits,
             time_intervals,
         })
     }
@@ -185,12 +204,15 @@ pub(crate) struct Core {
     pub metrics: Metrics,
     pub runtime: RwLock<Arc<Runtime>>,
     pub dispatch: Mutex<DispatchState>,
+    pub inhibit_cache: crate::mute::InhibitCache,
     pub wake: Notify,
     pub in_flight: watch::Sender<usize>,
     pub next_maintenance: Mutex<Millis>,
     pub next_alert_gc: Mutex<Millis>,
     pub started_at: Millis,
     pub shutdown: watch::Sender<bool>,
+    /// `alerts.json`: the store, written with the other state files.
+    pub alerts_path: Option<PathBuf>,
 }
 
 impl Core {
@@ -198,7 +220,17 @@ impl Core {
         Arc::clone(&self.runtime.read())
     }
 
+    /// The inhibitor over the store as it is now (cached while nothing changed).
+    pub(crate) fn inhibitor<'a>(&self, rt: &'a Runtime) -> Inhibitor<'a> {
+        self.inhibit_cache
+            .inhibitor(&rt.inhibit_rules, rt.id, &self.store)
+    }
+
     fn snapshot_all(&self) -> Result<()> {
+        if let Some(p) = &self.alerts_path {
+            let alerts: Vec<Alert> = self.store.list().into_iter().map(|(_, a)| a).collect();
+            crate::persist::write_atomic(p, &alerts)?;
+        }
         self.silences.snapshot()?;
         self.nflog.snapshot()?;
         self.history.snapshot()?;
@@ -231,7 +263,7 @@ impl Core {
 /// The embedded Alertmanager.
 pub struct Alertmanager {
     pub(crate) core: Arc<Core>,
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Alertmanager {
@@ -280,18 +312,39 @@ impl Alertmanager {
                 ..Default::default()
             }),
             wake: Notify::new(),
+            inhibit_cache: Default::default(),
             in_flight: watch::channel(0).0,
             next_maintenance: Mutex::new(now + opts.maintenance_interval_ms),
             next_alert_gc: Mutex::new(now + opts.alert_gc_interval_ms),
             started_at: now,
             shutdown: watch::channel(false).0,
+            alerts_path: file("alerts.json"),
             opts,
         });
+        // Alerts of the previous run come back into their groups at once: a group whose
+        // alerts are older than group_wait flushes immediately and the notification log
+        // drops what was already delivered, so a restart neither loses a pending
+        // notification until clients re-send nor repeats a delivered one.
+        if let Some(p) = &core.alerts_path
+            && let Some(alerts) = crate::persist::read::<Vec<Alert>>(p)?
+        {
+            let rt = core.runtime();
+            for a in alerts {
+                if a.resolved_at(now) {
+                    continue;
+                }
+                let fp = a.fingerprint();
+                let stored = core.store.put_fp(fp, a, now);
+                core.dispatch_alerts(&rt, vec![(fp, stored)]);
+            }
+        }
         let c = Arc::clone(&core);
-        let task = tokio::spawn(async move { scheduler(c).await });
+        let scheduler = tokio::spawn(async move { scheduler(c).await });
+        let c = Arc::clone(&core);
+        let writer = tokio::spawn(async move { nflog_writer(c).await });
         Ok(Arc::new(Alertmanager {
             core,
-            task: Mutex::new(Some(task)),
+            tasks: Mutex::new(vec![scheduler, writer]),
         }))
     }
 
@@ -314,6 +367,7 @@ impl Alertmanager {
         let rt = core.runtime();
         let resolve_timeout = rt.config.global.resolve_timeout.as_millis();
         let mut errors = Vec::new();
+        let mut accepted = Vec::with_capacity(alerts.len());
         let (mut firing, mut resolved) = (0, 0);
         for p in alerts {
             let mut a = Alert {
@@ -341,10 +395,13 @@ impl Alertmanager {
                 errors.push(e);
                 continue;
             }
-            let stored = core.store.put(a, now);
-            core.acks.check(stored.fingerprint(), &stored, now);
-            core.dispatch_alert(&rt, &stored);
+            let fp = a.fingerprint();
+            let stored = core.store.put_fp(fp, a, now);
+            core.acks.check(fp, &stored, now);
+            accepted.push((fp, stored));
         }
+        // One dispatcher lock for the whole batch.
+        core.dispatch_alerts(&rt, accepted);
         core.metrics.received(firing, resolved, errors.len() as u64);
         if errors.is_empty() {
             Ok(())
@@ -356,8 +413,8 @@ impl Alertmanager {
     /// Stops the scheduler and writes all state files.
     pub async fn stop(&self) -> Result<()> {
         self.core.shutdown.send_replace(true);
-        let task = self.task.lock().take();
-        if let Some(t) = task {
+        let tasks = std::mem::take(&mut *self.tasks.lock());
+        for t in tasks {
             let _ = t.await;
         }
         self.core.snapshot_all()
@@ -423,7 +480,7 @@ impl Alertmanager {
     pub fn alert_status(&self, labels: &LabelSet) -> AlertStatus {
         let now = self.core.clock.now();
         let rt = self.core.runtime();
-        let inhibitor = Inhibitor::new(&rt.inhibit_rules, &self.core.store, now);
+        let inhibitor = self.core.inhibitor(&rt);
         self.status_with(&inhibitor, labels, now)
     }
 
@@ -558,6 +615,29 @@ fn validate_alert(a: &Alert) -> Result<(), String> {
         return Err(format!("invalid annotations: invalid name {n:?}"));
     }
     Ok(())
+}
+
+/// Writes the notification log once a second when it changed: a delivery is then on disk
+/// within a second, so even a crash (not only a clean stop) does not make the next
+/// process repeat it, and a burst of notifications costs one write, not one per send.
+async fn nflog_writer(core: Arc<Core>) {
+    if core.opts.data_dir.is_none() {
+        return;
+    }
+    let mut shutdown = core.shutdown.subscribe();
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            _ = shutdown.changed() => return,
+        }
+        let c = Arc::clone(&core);
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || c.nflog.snapshot_if_dirty()).await {
+            tracing::error!(error = %e, "notification log snapshot failed");
+        }
+    }
 }
 
 async fn scheduler(core: Arc<Core>) {

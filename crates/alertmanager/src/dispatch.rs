@@ -7,9 +7,9 @@ use crate::alertmanager::{Core, Runtime};
 use crate::clock::Millis;
 use crate::pipeline;
 use crate::types::{Alert, Fingerprint, LabelSet};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
-use watchfire_alertmanager_config::{RouteId, RouteOpts};
+use watchfire_alertmanager_config::{Route, RouteId, RouteOpts};
 
 /// Groups that became empty are dropped by this periodic sweep, as Alertmanager's
 /// dispatcher maintenance does every 30s.
@@ -35,15 +35,22 @@ pub(crate) struct Group {
     pub key: String,
     pub labels: LabelSet,
     pub opts: RouteOpts,
-    pub alerts: BTreeMap<Fingerprint, Alert>,
+    pub alerts: BTreeMap<Fingerprint, Arc<Alert>>,
     pub next_flush: Millis,
     pub has_flushed: bool,
     pub in_flight: bool,
 }
 
+/// A group's identity: (route, fingerprint of the group labels).
+pub(crate) type GroupId = (RouteId, Fingerprint);
+
 #[derive(Debug, Default)]
 pub(crate) struct DispatchState {
-    pub groups: HashMap<(RouteId, Fingerprint), Group>,
+    pub groups: HashMap<GroupId, Group>,
+    /// Timer queue: `(next_flush, id)` of every group not in flight, so finding the due
+    /// groups and the next deadline does not scan all groups (with thousands of groups
+    /// each flush completion would otherwise cost two full scans).
+    pub timers: BTreeSet<(Millis, GroupId)>,
     /// Bumped on config reload so flushes of old groups don't touch new ones.
     pub generation: u64,
     pub last_group_gc: Millis,
@@ -60,6 +67,17 @@ pub struct GroupSnapshot {
     pub group_key: String,
     /// Alerts in the group.
     pub alerts: Vec<Alert>,
+}
+
+/// The fingerprint of a route's group labels for `labels`, without building the label
+/// set (equal to `Fingerprint::of(&route.group_labels(labels))`).
+fn group_fingerprint(route: &Route, labels: &LabelSet) -> Fingerprint {
+    let all = route.opts.group_by_all;
+    Fingerprint::of_pairs(
+        labels
+            .iter()
+            .filter(|(k, _)| all || route.opts.group_by.iter().any(|g| g == *k)),
+    )
 }
 
 /// Alertmanager's alert order in notifications: by `job`, then `instance`, then start
@@ -81,35 +99,48 @@ pub fn sort_alerts(v: &mut [Alert]) {
 }
 
 impl Core {
-    /// Routes one (stored, merged) alert into its aggregation groups.
-    pub(crate) fn dispatch_alert(&self, rt: &Runtime, alert: &Alert) {
+    /// Routes (stored, merged) alerts into their aggregation groups, under one lock.
+    pub(crate) fn dispatch_alerts(&self, rt: &Runtime, alerts: Vec<(Fingerprint, Arc<Alert>)>) {
+        if alerts.is_empty() {
+            return;
+        }
         let now = self.clock.now();
-        let fp = alert.fingerprint();
-        let mut st = self.dispatch.lock();
-        for route in rt.tree.match_route(&alert.labels) {
-            let labels = route.group_labels(&alert.labels);
-            let gid = (route.id, Fingerprint::of(&labels));
-            let gw = route.opts.group_wait.as_millis();
-            let g = st.groups.entry(gid).or_insert_with(|| Group {
-                key: format!(
-                    "{}:{}",
-                    route.key,
-                    watchfire_alertmanager_config::label_set_string(&labels)
-                ),
-                labels,
-                opts: route.opts.clone(),
-                alerts: BTreeMap::new(),
-                next_flush: now + gw,
-                has_flushed: false,
-                in_flight: false,
-            });
-            g.alerts.insert(fp, alert.clone());
-            // An alert older than group_wait needs no further waiting.
-            if !g.has_flushed && alert.starts_at + gw < now {
-                g.next_flush = g.next_flush.min(now);
+        let mut guard = self.dispatch.lock();
+        let st = &mut *guard;
+        for (fp, alert) in alerts {
+            for route in rt.tree.match_route(&alert.labels) {
+                let a = Arc::clone(&alert);
+                let gid = (route.id, group_fingerprint(route, &a.labels));
+                let gw = route.opts.group_wait.as_millis();
+                let g = st.groups.entry(gid).or_insert_with(|| {
+                    let labels = route.group_labels(&a.labels);
+                    st.timers.insert((now + gw, gid));
+                    Group {
+                        key: format!(
+                            "{}:{}",
+                            route.key,
+                            watchfire_alertmanager_config::label_set_string(&labels)
+                        ),
+                        labels,
+                        opts: route.opts.clone(),
+                        alerts: BTreeMap::new(),
+                        next_flush: now + gw,
+                        has_flushed: false,
+                        in_flight: false,
+                    }
+                });
+                // An alert older than group_wait needs no further waiting.
+                if !g.has_flushed && a.starts_at + gw < now && g.next_flush > now {
+                    if !g.in_flight {
+                        st.timers.remove(&(g.next_flush, gid));
+                        st.timers.insert((now, gid));
+                    }
+                    g.next_flush = now;
+                }
+                g.alerts.insert(fp, a);
             }
         }
-        drop(st);
+        drop(guard);
         self.wake.notify_one();
     }
 
@@ -117,10 +148,8 @@ impl Core {
     pub(crate) fn next_deadline(&self) -> Millis {
         let st = self.dispatch.lock();
         let mut next = st.last_group_gc + GROUP_GC_MS;
-        for g in st.groups.values() {
-            if !g.in_flight {
-                next = next.min(g.next_flush);
-            }
+        if let Some((t, _)) = st.timers.first() {
+            next = next.min(*t);
         }
         next.min(*self.next_maintenance.lock())
     }
@@ -132,27 +161,40 @@ impl Core {
         let mut started = Vec::new();
         let generation;
         {
-            let mut st = self.dispatch.lock();
+            let mut guard = self.dispatch.lock();
+            let st = &mut *guard;
             generation = st.generation;
             if now >= st.last_group_gc + GROUP_GC_MS {
                 st.last_group_gc = now;
-                st.groups.retain(|_, g| g.in_flight || !g.alerts.is_empty());
+                let timers = &mut st.timers;
+                st.groups.retain(|gid, g| {
+                    let keep = g.in_flight || !g.alerts.is_empty();
+                    if !keep {
+                        timers.remove(&(g.next_flush, *gid));
+                    }
+                    keep
+                });
             }
-            for (gid, g) in st.groups.iter_mut() {
-                if g.in_flight || g.next_flush > now {
-                    continue;
+            while let Some(&(due, gid)) = st.timers.first() {
+                if due > now {
+                    break;
                 }
+                st.timers.pop_first();
+                let Some(g) = st.groups.get_mut(&gid) else {
+                    continue;
+                };
                 let tick = g.next_flush;
                 g.has_flushed = true;
                 g.next_flush = tick + g.opts.group_interval.as_millis();
                 if g.alerts.is_empty() {
+                    st.timers.insert((g.next_flush, gid));
                     continue;
                 }
                 g.in_flight = true;
                 let mut alerts = Vec::with_capacity(g.alerts.len());
                 let mut resolved = Vec::new();
                 for a in g.alerts.values() {
-                    let mut a = a.clone();
+                    let mut a = Alert::clone(a);
                     if a.resolved_at(now) {
                         resolved.push((a.fingerprint(), a.updated_at));
                     } else {
@@ -169,7 +211,7 @@ impl Core {
                     opts: g.opts.clone(),
                     tick,
                 };
-                started.push((*gid, info, alerts, resolved));
+                started.push((gid, info, alerts, resolved));
             }
         }
         let n = started.len();
@@ -180,13 +222,15 @@ impl Core {
             let core = Arc::clone(self);
             let rt = Arc::clone(&rt);
             tokio::spawn(async move {
-                let ok = pipeline::run(&core, &rt, &info, alerts).await;
+                let ok = pipeline::run(&core, &rt, info, alerts).await;
                 {
-                    let mut st = core.dispatch.lock();
+                    let mut guard = core.dispatch.lock();
+                    let st = &mut *guard;
                     if st.generation == generation
                         && let Some(g) = st.groups.get_mut(&gid)
                     {
                         g.in_flight = false;
+                        st.timers.insert((g.next_flush, gid));
                         if ok {
                             // Drop the resolved alerts just notified, unless they changed
                             // (fired again) meanwhile.
@@ -210,11 +254,10 @@ impl Core {
         {
             let mut st = self.dispatch.lock();
             st.groups.clear();
+            st.timers.clear();
             st.generation += 1;
         }
-        for (_, a) in self.store.list() {
-            self.dispatch_alert(rt, &a);
-        }
+        self.dispatch_alerts(rt, self.store.list_shared());
     }
 
     /// The groups with their alerts.
@@ -226,7 +269,7 @@ impl Core {
                 labels: g.labels.clone(),
                 receiver: g.opts.receiver.clone(),
                 group_key: g.key.clone(),
-                alerts: g.alerts.values().cloned().collect(),
+                alerts: g.alerts.values().map(|a| Alert::clone(a)).collect(),
             })
             .collect()
     }

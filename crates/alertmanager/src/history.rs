@@ -250,6 +250,10 @@ impl Acks {
     }
     /// Clears the ack of `a` if it resolved or its content changed.
     pub fn check(&self, fp: Fingerprint, a: &Alert, now: Millis) {
+        // Most alerts have no ack: only a read lock for them.
+        if !self.acks.read().contains_key(&fp) {
+            return;
+        }
         let mut acks = self.acks.write();
         if let Some(ack) = acks.get(&fp)
             && (a.resolved_at(now) || ack.content_hash != content_hash(a))

@@ -11,7 +11,11 @@
 //!   Timers run on an injected [`Clock`]: first flush `group_wait` after the group is
 //!   created (immediately when the alert is older than that), then every
 //!   `group_interval` on a fixed grid. One scheduler task sleeps until the earliest due
-//!   group; each flush runs on its own task so a slow receiver never delays others.
+//!   group (a timer queue ordered by due time, so neither finding due groups nor the next
+//!   deadline scans all groups); each flush runs on its own task so a slow receiver never
+//!   delays others. Calls per receiver integration are capped
+//!   ([`Options::max_concurrent_sends`], 64) so a burst of flushes reuses keep-alive
+//!   connections. Inhibition sources are collected once per (config, store version).
 //!   Resolved alerts leave a group once a flush notified them; empty groups are dropped
 //!   by a 30s sweep; resolved alerts leave the store by a 30m GC.
 //! * The notify pipeline ([`pipeline`]) is Alertmanager's chain of stages: mute
@@ -25,9 +29,14 @@
 //!   Expired silences are kept for the retention (120h).
 //! * State files live in the data dir as JSON, written atomically (temp file, fsync,
 //!   rename) every 15 minutes and on [`Alertmanager::stop`]: `silences.json`,
-//!   `nflog.json`, `history.json`, `acks.json`. They are not Alertmanager's protobuf
-//!   snapshots. Alerts themselves are not persisted (clients re-send them), like
-//!   Alertmanager.
+//!   `nflog.json`, `history.json`, `acks.json`, `alerts.json`. They are not
+//!   Alertmanager's protobuf snapshots. The notification log is also written once a
+//!   second when it changed (one write per burst, not per send), so a crash forgets at
+//!   most a second of deliveries.
+//! * Unlike Alertmanager, the alerts are persisted too (`alerts.json`) and re-dispatched
+//!   on start (unless resolved by then): the rules engine restores its alerts' last send
+//!   time, so it may not re-send them for up to the resend delay (1m) after a restart,
+//!   and a notification that was still failing before the restart must not wait for it.
 //!
 //! # Beyond Alertmanager
 //!

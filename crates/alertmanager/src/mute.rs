@@ -5,6 +5,8 @@ use crate::clock::Millis;
 use crate::silence::Silences;
 use crate::store::AlertStore;
 use crate::types::{Fingerprint, LabelSet};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use watchfire_alertmanager_config::InhibitRule;
 
 /// Something that can mute alerts.
@@ -24,44 +26,54 @@ impl Muter for Silencer<'_> {
     }
 }
 
-/// The inhibitor: rules evaluated against the currently firing alerts of the store. The
-/// source alerts are collected once per instance, so build one per flush or API call.
+/// Per rule: the alerts matching its source side, with their end time (`0` = unset), so
+/// whether each still fires is decided at [`Muter::mutes`] time.
+type Sources = Vec<Vec<(Fingerprint, LabelSet, Millis)>>;
+
+/// The inhibitor: rules evaluated against the currently firing alerts of the store.
 #[derive(Debug)]
 pub struct Inhibitor<'a> {
     rules: &'a [InhibitRule],
-    /// Per rule: firing alerts matching its source side.
-    sources: Vec<Vec<(Fingerprint, LabelSet)>>,
+    sources: Arc<Sources>,
+}
+
+fn collect_sources(rules: &[InhibitRule], store: &AlertStore) -> Sources {
+    let mut sources = vec![Vec::new(); rules.len()];
+    if !rules.is_empty() {
+        store.for_each(|fp, a| {
+            for (i, r) in rules.iter().enumerate() {
+                if r.source_matches(&a.labels) {
+                    sources[i].push((fp, a.labels.clone(), a.ends_at));
+                }
+            }
+        });
+    }
+    sources
 }
 
 impl<'a> Inhibitor<'a> {
-    /// Collects the source alerts of every rule at `now`.
-    pub fn new(rules: &'a [InhibitRule], store: &AlertStore, now: Millis) -> Self {
-        let mut sources = vec![Vec::new(); rules.len()];
-        if !rules.is_empty() {
-            for (fp, a) in store.list() {
-                if a.resolved_at(now) {
-                    continue;
-                }
-                for (i, r) in rules.iter().enumerate() {
-                    if r.source_matches(&a.labels) {
-                        sources[i].push((fp, a.labels.clone()));
-                    }
-                }
-            }
+    /// Collects the source alerts of every rule (one pass over the store; the runtime
+    /// reuses that result while the store and the rules are unchanged).
+    pub fn new(rules: &'a [InhibitRule], store: &AlertStore, _now: Millis) -> Self {
+        Inhibitor {
+            rules,
+            sources: Arc::new(collect_sources(rules, store)),
         }
-        Inhibitor { rules, sources }
     }
 }
 
 impl Muter for Inhibitor<'_> {
-    fn mutes(&self, labels: &LabelSet, _now: Millis) -> Vec<String> {
-        for (r, sources) in self.rules.iter().zip(&self.sources) {
+    fn mutes(&self, labels: &LabelSet, now: Millis) -> Vec<String> {
+        for (r, sources) in self.rules.iter().zip(self.sources.iter()) {
             if !r.target_matches(labels) {
                 continue;
             }
             // An alert matching both sides must not be inhibited by alerts that do too.
             let two_sided = r.source_matches(labels);
-            for (fp, s) in sources {
+            for (fp, s, ends_at) in sources {
+                if *ends_at != 0 && *ends_at <= now {
+                    continue;
+                }
                 if two_sided && r.target_matches(s) {
                     continue;
                 }
@@ -71,5 +83,43 @@ impl Muter for Inhibitor<'_> {
             }
         }
         Vec::new()
+    }
+}
+
+/// The last collected inhibition sources, keyed by (runtime id, store version): every
+/// flush and every API query needs them, and rebuilding them scans the whole store.
+#[derive(Debug, Default)]
+pub(crate) struct InhibitCache(Mutex<Option<(u64, u64, Arc<Sources>)>>);
+
+impl InhibitCache {
+    /// An inhibitor for `rules` (of the runtime `runtime_id`) over the store as it is now.
+    pub(crate) fn inhibitor<'a>(
+        &self,
+        rules: &'a [InhibitRule],
+        runtime_id: u64,
+        store: &AlertStore,
+    ) -> Inhibitor<'a> {
+        if rules.is_empty() {
+            return Inhibitor {
+                rules,
+                sources: Arc::default(),
+            };
+        }
+        // Read before collecting: a concurrent put makes the entry look older than its
+        // contents, which only costs a needless rebuild.
+        let version = store.version();
+        let mut cache = self.0.lock();
+        if let Some((id, v, sources)) = &*cache
+            && *id == runtime_id
+            && *v == version
+        {
+            return Inhibitor {
+                rules,
+                sources: Arc::clone(sources),
+            };
+        }
+        let sources = Arc::new(collect_sources(rules, store));
+        *cache = Some((runtime_id, version, Arc::clone(&sources)));
+        Inhibitor { rules, sources }
     }
 }

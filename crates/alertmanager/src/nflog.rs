@@ -5,10 +5,11 @@
 use crate::clock::Millis;
 use crate::error::Result;
 use crate::persist;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Identifies one integration of a receiver (Alertmanager's `nflogpb.Receiver`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -63,6 +64,10 @@ pub struct Nflog {
     entries: RwLock<HashMap<(String, ReceiverKey), NflogEntry>>,
     retention_ms: i64,
     path: Option<PathBuf>,
+    /// Set by every change, cleared by [`Nflog::snapshot_if_dirty`].
+    dirty: AtomicBool,
+    /// Serializes snapshot writers (they share the temp file).
+    writing: Mutex<()>,
 }
 
 impl Nflog {
@@ -80,6 +85,8 @@ impl Nflog {
             entries: RwLock::new(map),
             retention_ms,
             path,
+            dirty: AtomicBool::new(false),
+            writing: Mutex::new(()),
         })
     }
 
@@ -117,6 +124,7 @@ impl Nflog {
         self.entries
             .write()
             .insert((group_key.to_string(), receiver.clone()), e);
+        self.dirty.store(true, Ordering::Release);
     }
 
     /// Pushes an entry's expiry to at least `expires_at` (acknowledged groups).
@@ -127,6 +135,7 @@ impl Nflog {
             .get_mut(&(group_key.to_string(), receiver.clone()))
         {
             e.expires_at = e.expires_at.max(expires_at);
+            self.dirty.store(true, Ordering::Release);
         }
     }
 
@@ -143,9 +152,25 @@ impl Nflog {
         self.entries.read().values().cloned().collect()
     }
 
+    /// Writes the snapshot when something changed since the last one; whether it wrote.
+    /// The runtime calls this every second, so one file write covers all notifications
+    /// of that second and a crash forgets at most a second of deliveries.
+    pub fn snapshot_if_dirty(&self) -> Result<bool> {
+        if self.path.is_none() || !self.dirty.swap(false, Ordering::AcqRel) {
+            return Ok(false);
+        }
+        let r = self.snapshot();
+        if r.is_err() {
+            // Try again next time.
+            self.dirty.store(true, Ordering::Release);
+        }
+        r.map(|()| true)
+    }
+
     /// Writes the snapshot (no-op without a path).
     pub fn snapshot(&self) -> Result<()> {
         let Some(p) = &self.path else { return Ok(()) };
+        let _w = self.writing.lock();
         let mut list = self.list();
         list.sort_by(|a, b| (&a.group_key, &a.receiver).cmp(&(&b.group_key, &b.receiver)));
         persist::write_atomic(p, &list)

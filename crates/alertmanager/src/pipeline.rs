@@ -8,7 +8,7 @@ use crate::clock::{Millis, format_rfc3339};
 use crate::dispatch::FlushInfo;
 use crate::history::HistoryEntry;
 use crate::integration::Integration;
-use crate::mute::{Inhibitor, Muter, Silencer};
+use crate::mute::{Muter, Silencer};
 use crate::nflog::{NflogEntry, ReceiverKey};
 use crate::types::{Alert, AlertStatus, LabelSet, alert_hash};
 use std::collections::{BTreeMap, HashSet};
@@ -22,29 +22,37 @@ const MIN_TIMEOUT_MS: i64 = 10_000;
 pub(crate) async fn run(
     core: &Arc<Core>,
     rt: &Arc<Runtime>,
-    info: &FlushInfo,
+    info: FlushInfo,
     alerts: Vec<Alert>,
 ) -> bool {
-    let alerts = mute_stage(core, rt, info, alerts);
-    if alerts.is_empty() || time_muted(rt, info) {
+    let alerts = mute_stage(core, rt, &info, alerts);
+    if alerts.is_empty() || time_muted(rt, &info) {
         return true;
     }
     let Some(integrations) = rt.integrations.get(&info.receiver).cloned() else {
         return true;
     };
+    let limits = rt.send_limits.get(&info.receiver).cloned();
+    // The common case, one integration: no extra task (this already runs on the group's).
+    if let [integ] = integrations.as_slice() {
+        let limit = limits.as_ref().and_then(|l| l.first());
+        return integration_stages(core, integ.as_ref(), limit, &info, &alerts).await;
+    }
     let alerts = Arc::new(alerts);
-    let info = Arc::new(info.clone());
+    let info = Arc::new(info);
     let mut set = tokio::task::JoinSet::new();
     for i in 0..integrations.len() {
         let core = Arc::clone(core);
         let integrations = Arc::clone(&integrations);
         let alerts = Arc::clone(&alerts);
         let info = Arc::clone(&info);
+        let limits = limits.clone();
         set.spawn(async move {
             let Some(integ) = integrations.get(i) else {
                 return true;
             };
-            integration_stages(&core, integ.as_ref(), &info, &alerts).await
+            let limit = limits.as_ref().and_then(|l| l.get(i));
+            integration_stages(&core, integ.as_ref(), limit, &info, &alerts).await
         });
     }
     let mut ok = true;
@@ -57,7 +65,7 @@ pub(crate) async fn run(
 /// Inhibition then silences; records each alert's status in the marker.
 fn mute_stage(core: &Core, rt: &Runtime, info: &FlushInfo, alerts: Vec<Alert>) -> Vec<Alert> {
     let now = core.clock.now();
-    let inhibitor = Inhibitor::new(&rt.inhibit_rules, &core.store, now);
+    let inhibitor = core.inhibitor(rt);
     let silencer = Silencer(&core.silences);
     let keep_silenced_resolved = core
         .opts
@@ -172,6 +180,7 @@ pub fn notification_data(
 async fn integration_stages(
     core: &Core,
     integ: &dyn Integration,
+    limit: Option<&tokio::sync::Semaphore>,
     info: &FlushInfo,
     alerts: &[Alert],
 ) -> bool {
@@ -243,7 +252,7 @@ async fn integration_stages(
         now,
     );
     let deadline = info.tick + info.opts.group_interval.as_millis().max(MIN_TIMEOUT_MS);
-    if !retry(core, integ, &key, info, &data, deadline).await {
+    if !retry(core, integ, limit, &key, info, &data, deadline).await {
         core.metrics.failed_final();
         return false;
     }
@@ -272,6 +281,7 @@ fn backoff_ms(attempt: u32) -> i64 {
 async fn retry(
     core: &Core,
     integ: &dyn Integration,
+    slots: Option<&tokio::sync::Semaphore>,
     key: &ReceiverKey,
     info: &FlushInfo,
     data: &NotificationData,
@@ -289,10 +299,19 @@ async fn retry(
     loop {
         attempt += 1;
         let started = core.clock.now();
-        let real = std::time::Instant::now();
         let remaining = (deadline - started).max(1) as u64;
         let limit = std::time::Duration::from_millis(remaining).min(core.opts.integration_timeout);
-        let result = match tokio::time::timeout(limit, integ.notify(data)).await {
+        // Waiting for a send slot counts against the same time limit as the call.
+        let mut real = std::time::Instant::now();
+        let call = async {
+            let _permit = match slots {
+                Some(s) => s.acquire().await.ok(),
+                None => None,
+            };
+            real = std::time::Instant::now();
+            integ.notify(data).await
+        };
+        let result = match tokio::time::timeout(limit, call).await {
             Ok(r) => r,
             Err(_) => Err(crate::integration::NotifyError {
                 retry: true,

@@ -5,12 +5,17 @@ use crate::clock::Millis;
 use crate::types::{Alert, AlertStatus, Fingerprint};
 use parking_lot::RwLock;
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Thread-safe alert store.
 #[derive(Debug, Default)]
 pub struct AlertStore {
-    alerts: RwLock<HashMap<Fingerprint, Alert>>,
+    /// Shared with the aggregation groups, so an alert is stored once.
+    alerts: RwLock<HashMap<Fingerprint, Arc<Alert>>>,
     marker: RwLock<HashMap<Fingerprint, AlertStatus>>,
+    /// Bumped on every change, for caches derived from the alerts.
+    version: AtomicU64,
 }
 
 impl AlertStore {
@@ -22,7 +27,12 @@ impl AlertStore {
     /// Stores `alert`, merging with the stored one when their activity ranges overlap (as
     /// `mem.Alerts.Put`); returns the alert as stored, which is what the dispatcher sees.
     pub fn put(&self, alert: Alert, now: Millis) -> Alert {
-        let fp = alert.fingerprint();
+        let a = self.put_fp(alert.fingerprint(), alert, now);
+        Arc::unwrap_or_clone(a)
+    }
+
+    /// [`AlertStore::put`] with the fingerprint already computed.
+    pub(crate) fn put_fp(&self, fp: Fingerprint, alert: Alert, now: Millis) -> Arc<Alert> {
         let mut alerts = self.alerts.write();
         let mut alert = alert;
         if let Some(old) = alerts.get(&fp) {
@@ -34,13 +44,15 @@ impl AlertStore {
         } else {
             self.marker.write().entry(fp).or_default();
         }
-        alerts.insert(fp, alert.clone());
+        let alert = Arc::new(alert);
+        alerts.insert(fp, Arc::clone(&alert));
+        self.version.fetch_add(1, Ordering::Release);
         alert
     }
 
     /// One alert.
     pub fn get(&self, fp: Fingerprint) -> Option<Alert> {
-        self.alerts.read().get(&fp).cloned()
+        self.alerts.read().get(&fp).map(|a| Alert::clone(a))
     }
 
     /// All alerts, sorted by fingerprint.
@@ -49,10 +61,31 @@ impl AlertStore {
             .alerts
             .read()
             .iter()
-            .map(|(k, a)| (*k, a.clone()))
+            .map(|(k, a)| (*k, Alert::clone(a)))
             .collect();
         v.sort_by_key(|(k, _)| *k);
         v
+    }
+
+    /// Changes whenever an alert is added, updated or removed.
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Calls `f` for every alert under the read lock (no copies).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(Fingerprint, &Alert)) {
+        for (fp, a) in self.alerts.read().iter() {
+            f(*fp, a);
+        }
+    }
+
+    /// All alerts, shared, unsorted.
+    pub(crate) fn list_shared(&self) -> Vec<(Fingerprint, Arc<Alert>)> {
+        self.alerts
+            .read()
+            .iter()
+            .map(|(k, a)| (*k, Arc::clone(a)))
+            .collect()
     }
 
     /// Number of stored alerts.
@@ -77,6 +110,9 @@ impl AlertStore {
         for fp in &dead {
             alerts.remove(fp);
             marker.remove(fp);
+        }
+        if !dead.is_empty() {
+            self.version.fetch_add(1, Ordering::Release);
         }
         dead
     }

@@ -16,6 +16,11 @@ pub struct Fingerprint(pub u64);
 impl Fingerprint {
     /// Computes the fingerprint of a label set.
     pub fn of(labels: &LabelSet) -> Self {
+        Self::of_pairs(labels.iter())
+    }
+
+    /// The fingerprint of label pairs given sorted by name.
+    pub fn of_pairs<'a>(pairs: impl Iterator<Item = (&'a String, &'a String)>) -> Self {
         const OFFSET: u64 = 14_695_981_039_346_656_037;
         const PRIME: u64 = 1_099_511_628_211;
         let mut h = OFFSET;
@@ -25,8 +30,8 @@ impl Fingerprint {
                 h = h.wrapping_mul(PRIME);
             }
         };
-        // BTreeMap iterates sorted by name, as Prometheus sorts before hashing.
-        for (k, v) in labels {
+        // Callers pass pairs sorted by name, as Prometheus sorts before hashing.
+        for (k, v) in pairs {
             add(k.as_bytes());
             add(&[0xff]);
             add(v.as_bytes());

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod alerting;
+mod am_resilience;
 mod api;
 mod crash;
 mod demo;

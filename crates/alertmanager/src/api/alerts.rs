@@ -6,7 +6,6 @@ use super::{
 use crate::alertmanager::PostableAlert;
 use crate::clock::{format_millis, parse_time};
 use crate::error::Error;
-use crate::mute::Inhibitor;
 use crate::silence::match_filter_labels;
 use crate::types::{Alert, AlertState, AlertStatus, Fingerprint};
 use axum::extract::{RawQuery, State};
@@ -114,7 +113,7 @@ pub(crate) async fn get_alerts(State(am): State<AppState>, RawQuery(q): RawQuery
     };
     let now = am.clock().now();
     let rt = am.core.runtime();
-    let inhibitor = Inhibitor::new(&rt.inhibit_rules, &am.core.store, now);
+    let inhibitor = am.core.inhibitor(&rt);
     let mut out = Vec::new();
     for (fp, a) in am.alerts() {
         let receivers = rt.tree.receivers_for(&a.labels);
@@ -130,8 +129,51 @@ pub(crate) async fn get_alerts(State(am): State<AppState>, RawQuery(q): RawQuery
     json_response(StatusCode::OK, Value::Array(out))
 }
 
+/// The body as well-formed clients send it, decoded straight into typed fields. Anything
+/// this cannot take (wrong types, duplicate fields, bad times) goes to the slower
+/// [`decode_alerts_checked`], which builds go-swagger's exact error for it.
+#[derive(serde::Deserialize)]
+struct FastAlert {
+    labels: Option<BTreeMap<String, String>>,
+    annotations: Option<BTreeMap<String, String>>,
+    #[serde(rename = "startsAt")]
+    starts_at: Option<String>,
+    #[serde(rename = "endsAt")]
+    ends_at: Option<String>,
+    #[serde(rename = "generatorURL")]
+    generator_url: Option<String>,
+}
+
+fn decode_alerts_fast(body: &[u8]) -> Option<Vec<PostableAlert>> {
+    let items: Vec<FastAlert> = serde_json::from_slice(body).ok()?;
+    let time = |t: Option<String>| match t.as_deref() {
+        None | Some("") => Some(0),
+        Some(s) => parse_time(s),
+    };
+    items
+        .into_iter()
+        .map(|it| {
+            Some(PostableAlert {
+                labels: it.labels?,
+                annotations: it.annotations.unwrap_or_default(),
+                starts_at: time(it.starts_at)?,
+                ends_at: time(it.ends_at)?,
+                generator_url: it.generator_url.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
 /// Decodes the POST body into alerts; go-swagger's error shapes on bad input.
 fn decode_alerts(body: &[u8]) -> Result<Vec<PostableAlert>, Response> {
+    match decode_alerts_fast(body) {
+        Some(v) => Ok(v),
+        None => decode_alerts_checked(body),
+    }
+}
+
+/// The general decoder: every field checked in order, with go-swagger's messages.
+fn decode_alerts_checked(body: &[u8]) -> Result<Vec<PostableAlert>, Response> {
     let v: Value = serde_json::from_slice(body).map_err(|e| {
         swagger_error(
             400,
@@ -219,7 +261,7 @@ pub(crate) async fn get_groups(State(am): State<AppState>, RawQuery(q): RawQuery
     };
     let now = am.clock().now();
     let rt = am.core.runtime();
-    let inhibitor = Inhibitor::new(&rt.inhibit_rules, &am.core.store, now);
+    let inhibitor = am.core.inhibitor(&rt);
     let mut groups = am.groups();
     groups.sort_by(|a, b| {
         a.labels
@@ -288,4 +330,45 @@ pub(crate) async fn get_receivers(State(am): State<AppState>) -> Response {
         .map(|n| json!({"name": n}))
         .collect();
     json_response(StatusCode::OK, Value::Array(v))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The fast decoder agrees with the checked one on what it accepts and leaves
+    /// everything else to it (so the error shapes stay go-swagger's).
+    #[test]
+    fn fast_decoder_matches_checked_or_defers() {
+        let accepted = [
+            r#"[]"#,
+            r#"[{"labels":{"a":"1","b":"2"}}]"#,
+            r#"[{"labels":{"a":"1"},"annotations":null,"startsAt":null,"endsAt":"","generatorURL":null}]"#,
+            r#"[{"labels":{"a":"1"},"annotations":{"s":"x"},"startsAt":"2024-01-02T03:04:05.678Z","endsAt":"2024-01-02T04:04:05+01:00","generatorURL":"http://x","other":1}]"#,
+            r#"[{"labels":{"a":"1","a":"2"}}]"#,
+        ];
+        for body in accepted {
+            let fast = decode_alerts_fast(body.as_bytes()).unwrap();
+            let checked = decode_alerts_checked(body.as_bytes()).unwrap();
+            assert_eq!(fast, checked, "{body}");
+        }
+        let deferred = [
+            r#"{}"#,
+            r#"[{}]"#,
+            r#"[{"labels":null}]"#,
+            r#"[{"labels":{"a":1}}]"#,
+            r#"[{"labels":{"a":"1"},"startsAt":"yesterday"}]"#,
+            r#"[{"labels":{"a":"1"},"startsAt":5}]"#,
+            r#"[{"labels":{"a":"1"},"generatorURL":5}]"#,
+            r#"[{"labels":{"a":"1"},"labels":{"b":"2"}}]"#,
+            r#"not json"#,
+        ];
+        for body in deferred {
+            assert!(decode_alerts_fast(body.as_bytes()).is_none(), "{body}");
+        }
+        // A non-string generatorURL is ignored by the checked decoder, as before.
+        let v = decode_alerts(br#"[{"labels":{"a":"1"},"generatorURL":5}]"#).unwrap();
+        assert_eq!(v[0].generator_url, "");
+    }
 }
