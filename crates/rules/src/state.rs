@@ -165,7 +165,10 @@ pub fn load_state(mgr: &RuleManager, dir: &Path) -> Result<usize, RuleError> {
                         active_at: rec.active_at,
                         fired_at: rec.fired_at,
                         resolved_at: rec.resolved_at,
-                        last_sent_at: rec.last_sent_at,
+                        // Send again at the first evaluation: an alertmanager that
+                        // restarted with us may have lost the alert, and one that
+                        // kept it just refreshes it.
+                        last_sent_at: None,
                         valid_until: rec.valid_until,
                         keep_firing_since: rec.keep_firing_since,
                         from_state_file: true,
