@@ -29,6 +29,8 @@ struct AppState {
     shutdown: Arc<Notify>,
     services: Arc<Services>,
     alertmanager: Option<Arc<watchfire_alertmanager::Alertmanager>>,
+    query_stats: Arc<watchfire_web_api::QueryStats>,
+    wal_dir: std::path::PathBuf,
 }
 
 /// Runs the server until SIGTERM/SIGINT (or `/-/quit` with lifecycle enabled).
@@ -111,6 +113,8 @@ async fn serve(db: Arc<Db>, args: &ServerArgs, extra: Option<Router>) -> anyhow:
         shutdown: shutdown.clone(),
         services: services.clone(),
         alertmanager: alertmanager.as_ref().map(|(_, am)| am.clone()),
+        query_stats: api.query_stats.clone(),
+        wal_dir: args.tsdb_path.join("wal"),
     });
     let app = Router::new()
         .route("/-/healthy", get(|| async { "Watchfire is Healthy.\n" }))
@@ -597,6 +601,79 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         "Bytes used by blocks, WAL and head chunk files.",
         format!("prometheus_tsdb_storage_blocks_bytes {}", db.size_bytes()),
     );
+    let dc = &db.counters;
+    for (name, help, value) in [
+        (
+            "prometheus_tsdb_compactions_total",
+            "Block compactions run.",
+            dc.compactions.load(Ordering::Relaxed),
+        ),
+        (
+            "prometheus_tsdb_compactions_failed_total",
+            "Block compactions that failed.",
+            dc.compactions_failed.load(Ordering::Relaxed),
+        ),
+        (
+            "prometheus_tsdb_head_truncations_total",
+            "Head blocks written out and truncated.",
+            dc.head_compactions.load(Ordering::Relaxed),
+        ),
+        (
+            "prometheus_tsdb_time_retentions_total",
+            "Blocks deleted for time retention.",
+            dc.retention_time_deletions.load(Ordering::Relaxed),
+        ),
+        (
+            "prometheus_tsdb_size_retentions_total",
+            "Blocks deleted for size retention.",
+            dc.retention_size_deletions.load(Ordering::Relaxed),
+        ),
+    ] {
+        metric(name, "counter", help, format!("{name} {value}"));
+    }
+    metric(
+        "prometheus_tsdb_wal_storage_size_bytes",
+        "gauge",
+        "Size of the write-ahead log directory.",
+        format!(
+            "prometheus_tsdb_wal_storage_size_bytes {}",
+            dir_bytes(&state.wal_dir)
+        ),
+    );
+    let qs = &state.query_stats;
+    for (name, kind, help, value) in [
+        (
+            "watchfire_queries_total",
+            "counter",
+            "Queries evaluated through the HTTP API.",
+            qs.queries_total.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "watchfire_queries_failed_total",
+            "counter",
+            "Queries that ended in an error.",
+            qs.queries_failed_total.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "prometheus_engine_queries",
+            "gauge",
+            "Queries being evaluated now.",
+            qs.queries_running.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "watchfire_query_duration_seconds_total",
+            "counter",
+            "Time spent evaluating queries.",
+            qs.evaluation_micros_total.load(Ordering::Relaxed) as f64 / 1e6,
+        ),
+    ] {
+        metric(
+            name,
+            kind,
+            help,
+            format!("{name} {}", watchfire_model::format_go_float(value)),
+        );
+    }
     let (reload_ok, reload_ms) = state.services.reload_metrics();
     for prefix in ["prometheus", "watchfire"] {
         metric(
@@ -759,6 +836,21 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         out,
     )
         .into_response()
+}
+
+/// Bytes of the files in `dir` and its subdirectories (0 when unreadable).
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 fn resident_bytes() -> u64 {

@@ -122,6 +122,21 @@ pub struct ApiState {
     /// Slots for concurrently evaluated queries (`--query.max-concurrency`);
     /// a query waits for one until its timeout.
     pub query_slots: Arc<tokio::sync::Semaphore>,
+    /// Counts of evaluated queries.
+    pub query_stats: Arc<QueryStats>,
+}
+
+/// Counts of evaluated queries, for the server's `/metrics`.
+#[derive(Debug, Default)]
+pub struct QueryStats {
+    /// Queries evaluated (instant and range), successful or not.
+    pub queries_total: std::sync::atomic::AtomicU64,
+    /// Queries that ended in an error (timeouts and limits included).
+    pub queries_failed_total: std::sync::atomic::AtomicU64,
+    /// Queries being evaluated now.
+    pub queries_running: std::sync::atomic::AtomicU64,
+    /// Total evaluation time in microseconds.
+    pub evaluation_micros_total: std::sync::atomic::AtomicU64,
 }
 
 /// Prometheus' default `--query.max-concurrency`.
@@ -151,6 +166,7 @@ impl ApiState {
             rules: None,
             config: None,
             query_slots: Arc::new(tokio::sync::Semaphore::new(DEFAULT_MAX_CONCURRENT_QUERIES)),
+            query_stats: Arc::new(QueryStats::default()),
         }
     }
 }

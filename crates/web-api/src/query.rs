@@ -4,6 +4,7 @@ use crate::error::ApiError;
 use crate::json::{Obj, write_go_json_float, write_labels, write_point, write_str};
 use crate::params::{Params, parse_duration, parse_limit, parse_time, time_param};
 use crate::{ApiState, Success, now_ms};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use watchfire_promql::ast::{Expr, ValueType};
 use watchfire_promql::{Engine, QueryResult, Value};
@@ -57,13 +58,24 @@ async fn evaluate(
     .map_err(|_| ApiError::Timeout("query timed out in query queue".into()))?
     .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
     let storage = state.storage.clone();
-    tokio::task::spawn_blocking(move || {
+    state.query_stats.queries_running.fetch_add(1, Relaxed);
+    let started = std::time::Instant::now();
+    let result = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         engine.eval_expr(storage.as_ref(), &expr, start, end, step, range)
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("query evaluation task failed: {e}")))?
-    .map_err(ApiError::from_query)
+    .map_err(|e| ApiError::Internal(format!("query evaluation task failed: {e}")))
+    .and_then(|r| r.map_err(ApiError::from_query));
+    let stats = &state.query_stats;
+    stats.queries_running.fetch_sub(1, Relaxed);
+    stats.queries_total.fetch_add(1, Relaxed);
+    if result.is_err() {
+        stats.queries_failed_total.fetch_add(1, Relaxed);
+    }
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    stats.evaluation_micros_total.fetch_add(micros, Relaxed);
+    result
 }
 
 /// `GET|POST /api/v1/query`: `query`, `time`, `timeout`, `limit`, `lookback_delta`.

@@ -405,6 +405,20 @@ fn format_parse_query_and_feature_flags() {
     );
     let (code, body) = get(&s, &q);
     assert_eq!(code, 400, "{body}");
+    // Its own metrics count evaluated queries (parse errors never reach the engine).
+    let _ = ok(&s, "/api/v1/query?query=1");
+    let (_, metrics) = get(&s, "/metrics");
+    let value = |name: &str| -> f64 {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing from /metrics"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    assert!(value("watchfire_queries_total") >= 1.0);
+    assert_eq!(value("prometheus_engine_queries"), 0.0);
+    assert!(value("prometheus_tsdb_wal_storage_size_bytes") >= 0.0);
+    assert_eq!(value("prometheus_tsdb_compactions_failed_total"), 0.0);
     drop(s);
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(
