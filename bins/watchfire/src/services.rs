@@ -71,7 +71,9 @@ impl AlertRouter {
                     let path = labels
                         .get("__alerts_path__")
                         .map_or_else(|| am.alerts_path(), str::to_string);
-                    urls.push(format!("{scheme}://{addr}{path}"));
+                    // The sender appends the API path itself; pass the prefix only.
+                    let prefix = path.strip_suffix("/api/v2/alerts").unwrap_or(&path);
+                    urls.push(format!("{scheme}://{addr}{prefix}"));
                 }
             }
         }

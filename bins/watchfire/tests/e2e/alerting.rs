@@ -67,3 +67,61 @@ fn firing_rule_reaches_the_webhook_sink() {
     let _ = sink.kill();
     let _ = sink.wait();
 }
+
+#[test]
+fn alerts_reach_an_external_alertmanager_over_api_v2() {
+    // B plays the external Alertmanager (its API v2); A evaluates the rules and
+    // sends to B as Prometheus does, after alert relabeling.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("am.yml"),
+        "route:\n  receiver: none\nreceivers:\n  - name: none\n",
+    )
+    .unwrap();
+    let am = format!(
+        "--alertmanager.config.file={}",
+        dir.path().join("am.yml").display()
+    );
+    let b = Server::start(&dir.path().join("b"), &[&am]);
+    std::fs::write(
+        dir.path().join("prometheus.yml"),
+        format!(
+            "global:\n  evaluation_interval: 500ms\n  external_labels: {{replica: a}}\nrule_files: [rules.yml]\nalerting:\n  alert_relabel_configs:\n    - {{action: labeldrop, regex: dropme}}\n  alertmanagers:\n    - static_configs:\n        - targets: ['{}']\n",
+            b.addr
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rules.yml"),
+        "groups:\n  - name: g\n    rules:\n      - alert: External\n        expr: vector(1)\n        labels: {dropme: x, severity: page}\n",
+    )
+    .unwrap();
+    let cfg = format!(
+        "--config.file={}",
+        dir.path().join("prometheus.yml").display()
+    );
+    let _a = Server::start(&dir.path().join("a"), &[&cfg]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let alert = loop {
+        let (_, body) = b.request("GET", "/api/v2/alerts", b"").unwrap();
+        let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if let Some(a) = list.as_array().and_then(|l| l.first()) {
+            break a.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no alert reached the external alertmanager"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(alert["labels"]["alertname"], "External");
+    assert_eq!(alert["labels"]["replica"], "a");
+    assert_eq!(alert["labels"]["severity"], "page");
+    assert!(alert["labels"].get("dropme").is_none(), "{alert}");
+    assert!(
+        alert["generatorURL"]
+            .as_str()
+            .unwrap()
+            .contains("/graph?g0.expr=")
+    );
+}
