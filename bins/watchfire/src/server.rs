@@ -732,6 +732,35 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             groups.iter().map(|g| g.evaluation_failures).sum::<u64>()
         ),
     );
+    let (sent, errors, dropped, queued) = state.services.notifier_stats();
+    for (name, kind, help, value) in [
+        (
+            "prometheus_notifications_sent_total",
+            "counter",
+            "Alerts sent to external alertmanagers.",
+            sent,
+        ),
+        (
+            "prometheus_notifications_errors_total",
+            "counter",
+            "Alerts whose sending to an external alertmanager failed.",
+            errors,
+        ),
+        (
+            "prometheus_notifications_dropped_total",
+            "counter",
+            "Alerts dropped because the send queue was full.",
+            dropped,
+        ),
+        (
+            "prometheus_notifications_queue_length",
+            "gauge",
+            "Alerts waiting to be sent.",
+            queued as u64,
+        ),
+    ] {
+        metric(name, kind, help, format!("{name} {value}"));
+    }
     let sm = state.services.scrape.metrics();
     for (name, help, value) in [
         (

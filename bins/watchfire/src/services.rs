@@ -18,6 +18,8 @@ use watchfire_web_api::providers::{ConfigProvider, RulesFilter, RulesProvider};
 pub struct AlertRouter {
     relabel: RwLock<Vec<watchfire_relabel::RelabelConfig>>,
     senders: RwLock<Vec<Arc<dyn AlertSender>>>,
+    /// The sender to external alertmanagers, kept for its counters.
+    http: RwLock<Option<Arc<watchfire_rules::HttpAlertSender>>>,
 }
 
 impl AlertSender for AlertRouter {
@@ -90,7 +92,11 @@ impl AlertRouter {
                 ..Default::default()
             })
             .map_err(|e| e.to_string())?;
-            senders.push(Arc::new(sender));
+            let sender = Arc::new(sender);
+            *self.http.write() = Some(sender.clone());
+            senders.push(sender);
+        } else {
+            *self.http.write() = None;
         }
         *self.relabel.write() = cfg.alerting.alert_relabel_configs.clone();
         *self.senders.write() = senders;
@@ -293,6 +299,24 @@ impl Services {
             self.last_reload_ok.load(Ordering::SeqCst),
             self.last_reload_ms.load(Ordering::SeqCst),
         )
+    }
+
+    /// Alerts sent to, failed for, and dropped before external alertmanagers,
+    /// and the queue length now.
+    pub fn notifier_stats(&self) -> (u64, u64, u64, usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match self.alerts.http.read().as_ref() {
+            None => (0, 0, 0, 0),
+            Some(h) => {
+                let st = h.stats();
+                (
+                    st.sent.load(Relaxed),
+                    st.errors.load(Relaxed),
+                    st.dropped.load(Relaxed),
+                    h.queue_len(),
+                )
+            }
+        }
     }
 
     /// Stops scraping (writing staleness markers) and rule evaluation (saving

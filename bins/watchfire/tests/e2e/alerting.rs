@@ -100,7 +100,7 @@ fn alerts_reach_an_external_alertmanager_over_api_v2() {
         "--config.file={}",
         dir.path().join("prometheus.yml").display()
     );
-    let _a = Server::start(&dir.path().join("a"), &[&cfg]);
+    let a = Server::start(&dir.path().join("a"), &[&cfg]);
     let deadline = Instant::now() + Duration::from_secs(30);
     let alert = loop {
         let (_, body) = b.request("GET", "/api/v2/alerts", b"").unwrap();
