@@ -124,4 +124,21 @@ fn alerts_reach_an_external_alertmanager_over_api_v2() {
             .unwrap()
             .contains("/graph?g0.expr=")
     );
+    // Sent alerts are counted (the counter moves once the post has answered).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, metrics) = a.request("GET", "/metrics", b"").unwrap();
+        assert!(metrics.contains("prometheus_notifications_dropped_total 0"));
+        if metrics
+            .lines()
+            .any(|l| l.starts_with("prometheus_notifications_sent_total ") && !l.ends_with(" 0"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sent alerts not counted: {metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
