@@ -301,8 +301,7 @@ fn api_state(db: Arc<Db>, args: &ServerArgs) -> watchfire_web_api::ApiState {
     state.runtime_info = Arc::new(watchfire_web_api::RuntimeInfo {
         start_time_ms: now_ms(),
         cwd: std::env::current_dir().map_or(String::new(), |d| d.display().to_string()),
-        hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map_or(String::new(), |h| h.trim().to_string()),
+        hostname: hostname().unwrap_or_default(),
         storage_retention: retention,
     });
     state
@@ -397,13 +396,19 @@ fn external_url(args: &ServerArgs) -> String {
     if let Some(u) = &args.external_url {
         return u.trim_end_matches('/').to_string();
     }
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map_or_else(|_| "localhost".to_string(), |h| h.trim().to_string());
+    let host = hostname().unwrap_or_else(|| "localhost".to_string());
     let port = args
         .listen_address
         .rsplit_once(':')
         .map_or("9090", |(_, p)| p);
     format!("http://{host}:{port}")
+}
+
+/// The machine's host name (Linux), as runtime info and the external URL use it.
+fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
 }
 
 async fn reload_on_sighup(services: Arc<Services>) {
@@ -450,7 +455,8 @@ async fn quit(State(state): State<Arc<AppState>>) -> Response {
     (StatusCode::OK, "Requesting termination... Goodbye!\n").into_response()
 }
 
-fn now_ms() -> i64 {
+/// Milliseconds since the epoch now.
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

@@ -2,6 +2,7 @@
 //! reloading, the rule manager, and where alerts go. The HTTP API sees them
 //! through the provider traits of `watchfire-web-api`.
 
+use crate::server::now_ms;
 use parking_lot::{Mutex, RwLock};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -159,10 +160,6 @@ pub struct ServiceDeps {
     pub alertmanager: Option<(PathBuf, Arc<watchfire_alertmanager::Alertmanager>)>,
     /// The async runtime scrapes and discovery run on.
     pub runtime: tokio::runtime::Handle,
-}
-
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
 }
 
 impl Services {

@@ -1,6 +1,6 @@
 //! The Prometheus HTTP API v1 against the real server: push samples, read them back.
 
-use crate::harness::Server;
+use crate::harness::{Server, enc};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -16,18 +16,6 @@ http_requests_total{job=\"web\",instance=\"b\"} 20.5 1700000015000
 http_requests_total{job=\"web\",instance=\"b\"} 1e6 1700000030000
 temperature{room=\"lab\"} 0.0000001 1700000030000
 ";
-
-/// Percent-encodes a query parameter value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// A form-encoded POST (the harness always sends text/plain).
 fn post_form(addr: &str, path: &str, form: &str) -> (u16, String) {

@@ -4,7 +4,7 @@
 //! series order. Where 2.42 and Prometheus 3 semantics differ, 3 wins and
 //! `range_boundaries_follow_prometheus_3` says so.
 
-use crate::harness::{Server, free_port, http, tool};
+use crate::harness::{Server, enc, free_port, http, tool};
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -123,17 +123,6 @@ fn start_prometheus(data: &std::path::Path, config: &std::path::Path) -> Prometh
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("prometheus did not become ready");
-}
-
-fn enc(q: &str) -> String {
-    q.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn get_json(addr: &str, path: &str) -> Value {

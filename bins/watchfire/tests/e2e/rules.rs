@@ -1,7 +1,7 @@
 //! Rules from `prometheus.yml`: evaluation, the rules/alerts API, reload, and
 //! alert state across a restart.
 
-use crate::harness::Server;
+use crate::harness::{Server, enc};
 use std::time::{Duration, Instant};
 
 const RULES: &str = r#"groups:
@@ -16,17 +16,6 @@ const RULES: &str = r#"groups:
         labels: {severity: warning}
         annotations: {summary: "value is {{ $value }}"}
 "#;
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 fn get_json(s: &Server, path: &str) -> serde_json::Value {
     let (code, body) = s.request("GET", path, b"").unwrap();
