@@ -229,6 +229,7 @@ fn api_state(db: Arc<Db>, args: &ServerArgs) -> watchfire_web_api::ApiState {
             lookback_delta_ms: args.query_lookback_delta.as_millis() as i64,
             timeout: args.query_timeout,
             max_samples: args.query_max_samples,
+            count_queryable_samples: false,
         })
         .with_parse_options(parse),
     );

@@ -142,6 +142,8 @@ pub struct Services {
     pub scrape: watchfire_scrape::ScrapeManager,
     runtime: tokio::runtime::Handle,
     sd_watchers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The PromQL features rule expressions are checked with: the engine's.
+    promql: watchfire_promql::ParseOptions,
 }
 
 /// What the services need from the server.
@@ -181,6 +183,7 @@ impl Services {
                 ..Default::default()
             },
         );
+        let promql = *deps.engine.parse_options();
         let mut opts = RuleOptions::new(deps.engine, deps.queryable, deps.appendable);
         opts.external_url = deps.external_url;
         opts.sender = Some(alerts.clone());
@@ -208,6 +211,7 @@ impl Services {
             scrape,
             runtime: deps.runtime,
             sd_watchers: Mutex::new(Vec::new()),
+            promql,
         });
         if let Some(cfg) = config {
             services.apply(cfg).map_err(|e| anyhow::anyhow!(e))?;
@@ -224,13 +228,14 @@ impl Services {
     /// Applies a loaded configuration to the running services.
     fn apply(&self, cfg: Arc<Config>) -> Result<(), String> {
         let paths = cfg.rule_file_paths().map_err(|e| e.to_string())?;
-        let groups = watchfire_rules::load_rule_files(&paths).map_err(|errors| {
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        let groups =
+            watchfire_rules::load_rule_files_with(&paths, &self.promql).map_err(|errors| {
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
         let jobs = crate::scrape_wiring::jobs(&cfg)?;
         self.alerts.configure(&cfg, &self.in_process_senders)?;
         let job_count = jobs.len();

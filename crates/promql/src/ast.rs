@@ -393,13 +393,44 @@ pub struct SubqueryDurationExprs {
     pub offset: Option<DurationExpr>,
 }
 
+/// The value of a string literal.
+///
+/// Go escapes such as `"\xff"` can spell bytes that are not UTF-8. Rust strings can't hold
+/// them, so such bytes become U+FFFD and `valid_utf8` remembers that the literal was not
+/// valid: Prometheus rejects such strings where they must be label names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StringLiteral {
+    /// The unescaped value (invalid bytes replaced by U+FFFD).
+    pub value: String,
+    /// Whether the escapes spelled valid UTF-8.
+    pub valid_utf8: bool,
+}
+
+impl From<&str> for StringLiteral {
+    fn from(value: &str) -> Self {
+        StringLiteral {
+            value: value.to_string(),
+            valid_utf8: true,
+        }
+    }
+}
+
+impl From<String> for StringLiteral {
+    fn from(value: String) -> Self {
+        StringLiteral {
+            value,
+            valid_utf8: true,
+        }
+    }
+}
+
 /// A PromQL expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     /// A number literal.
     Number(f64),
     /// A string literal (unescaped).
-    String(String),
+    String(StringLiteral),
     /// An instant vector selector.
     VectorSelector(VectorSelector),
     /// A range vector selector `sel[range]`.

@@ -23,7 +23,7 @@ mod value;
 
 pub use parser::{ParseError, ParseOptions, expr_to_json, format_expr, parse, parse_with_options};
 
-pub use value::{QueryError, QueryResult, RangeSeries, Value, VectorSample};
+pub use value::{QueryError, QueryResult, RangeSeries, SampleStats, Value, VectorSample};
 
 use std::time::Duration;
 use watchfire_storage::Queryable;
@@ -37,6 +37,9 @@ pub struct EngineOptions {
     pub timeout: Duration,
     /// Most samples a query may hold in memory at once.
     pub max_samples: usize,
+    /// Count [`SampleStats::total_queryable`] (the `stats` API parameter): costs a
+    /// pass over each range selector's windows, so it is off unless asked for.
+    pub count_queryable_samples: bool,
 }
 
 impl Default for EngineOptions {
@@ -45,6 +48,7 @@ impl Default for EngineOptions {
             lookback_delta_ms: 5 * 60 * 1000,
             timeout: Duration::from_secs(120),
             max_samples: 50_000_000,
+            count_queryable_samples: false,
         }
     }
 }
@@ -168,6 +172,7 @@ impl Engine {
             query_end: end,
             deadline: std::time::Instant::now() + self.opts.timeout,
             samples_loaded: 0,
+            queryable_samples: 0,
             warnings: Vec::new(),
             infos: Vec::new(),
             is_range: range,
@@ -175,10 +180,19 @@ impl Engine {
         let grid = eval::Grid { start, end, step };
         let val = ev.eval(expr, grid)?;
         let value = eval::to_value(val, grid, range)?;
+        let samples_read = ev.samples_loaded as u64;
         Ok(QueryResult {
             value,
             warnings: ev.warnings,
             infos: ev.infos,
+            samples: SampleStats {
+                total_queryable: self
+                    .opts
+                    .count_queryable_samples
+                    .then_some(ev.queryable_samples),
+                read: samples_read,
+                peak: samples_read,
+            },
         })
     }
 }

@@ -54,6 +54,23 @@ pub struct QueryResult {
     pub warnings: Vec<String>,
     /// Infos (e.g. `rate` on a metric not named like a counter).
     pub infos: Vec<String>,
+    /// How many samples the query touched.
+    pub samples: SampleStats,
+}
+
+/// Sample counts of one query, as the API's `stats` parameter reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SampleStats {
+    /// Prometheus' `totalQueryableSamples`: the samples each step's selectors see
+    /// (a sample in the windows of five steps counts five times). `None` unless
+    /// [`crate::EngineOptions::count_queryable_samples`] is set.
+    pub total_queryable: Option<u64>,
+    /// Samples decoded from storage, each once per selector (`samplesRead`).
+    pub read: u64,
+    /// Most samples held at once. Selectors load their samples for all steps up
+    /// front, so this is what they loaded: the figure the `max_samples` limit is
+    /// checked against (Prometheus counts per step and reports less).
+    pub peak: u64,
 }
 
 /// Why a query failed, with Prometheus' error types.

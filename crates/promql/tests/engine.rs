@@ -224,3 +224,29 @@ fn subquery() {
     // (0, 300s] at 60s steps: 60,120,180,240,300.
     assert_eq!(vector(&r.value)[0].1, 5.0);
 }
+
+/// `stats`: each step counts the samples its selectors see; samples read from storage
+/// count once per selector.
+#[test]
+fn sample_stats() {
+    let s = store();
+    let e = Engine::new(EngineOptions {
+        count_queryable_samples: true,
+        ..EngineOptions::default()
+    });
+    // req_total has a sample every 15 s from 0 to 585 s: a 1m window (left-open) holds 4.
+    let r = e
+        .range_query(&s, "rate(req_total[1m])", 120_000, 300_000, 60_000)
+        .unwrap();
+    assert_eq!(r.samples.total_queryable, Some(4 * 4));
+    // Samples in (60 s, 300 s]: 16.
+    assert_eq!(r.samples.read, 16);
+    // An instant selector sees one sample per series per step where it finds one:
+    // up{job="a"} at both steps, up{job="b"} (one sample at 0) only within 5m.
+    let r = e.range_query(&s, "up", 240_000, 360_000, 120_000).unwrap();
+    assert_eq!(r.samples.total_queryable, Some(2 + 1));
+    // Off unless asked for.
+    let r = engine().instant_query(&s, "up", 60_000).unwrap();
+    assert_eq!(r.samples.total_queryable, None);
+    assert!(r.samples.read > 0);
+}

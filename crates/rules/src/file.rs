@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use watchfire_promql::ParseOptions;
 
 /// Whether a rule records a series or raises alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -135,7 +136,18 @@ pub(crate) fn valid_label_name(n: &str) -> bool {
 
 /// Parses and validates the text of one rule file. `file` is used in messages.
 /// Errors are worded like Prometheus' `rulefmt` (without the `file: ` prefix).
+/// Expressions are checked without experimental PromQL; see [`parse_rules_with`].
 pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleGroup>, Vec<String>> {
+    parse_rules_with(file, text, &ParseOptions::default())
+}
+
+/// [`parse_rules`], checking expressions with the PromQL features the engine that will
+/// evaluate them has turned on (`--enable-feature=promql-experimental-functions`, ...).
+pub fn parse_rules_with(
+    file: &str,
+    text: &str,
+    promql: &ParseOptions,
+) -> Result<Vec<RuleGroup>, Vec<String>> {
     let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| vec![go_yaml_error(&e)])?;
     let mut errs = Vec::new();
     let mut groups = Vec::new();
@@ -196,7 +208,7 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<RuleGroup>, Vec<String>
                 Some(p) => format!("{p}: group {name:?}, rule {}, {rule_name:?}: {msg}", i + 1),
                 None => format!("group {name:?}, rule {}, {rule_name:?}: {msg}", i + 1),
             };
-            match validate_rule(&r) {
+            match validate_rule(&r, promql) {
                 Ok(def) => rules.push(def),
                 Err(list) => errs.extend(list.into_iter().map(|(p, m)| prefix(p, m))),
             }
@@ -222,7 +234,7 @@ type Problems = Vec<(Option<String>, String)>;
 
 /// Checks one rule as Prometheus does, in its order; each problem carries the
 /// position to print (if any).
-fn validate_rule(r: &RawRule) -> Result<RuleDef, Problems> {
+fn validate_rule(r: &RawRule, promql: &ParseOptions) -> Result<RuleDef, Problems> {
     let mut p: Problems = Vec::new();
     let record = value(&r.record);
     let alert = value(&r.alert);
@@ -242,7 +254,7 @@ fn validate_rule(r: &RawRule) -> Result<RuleDef, Problems> {
             Some(pos(&r.expr)),
             "field 'expr' must be set in rule".into(),
         ));
-    } else if let Err(e) = watchfire_promql::parse(expr) {
+    } else if let Err(e) = watchfire_promql::parse_with_options(expr, promql) {
         p.push((
             Some(pos(&r.expr)),
             format!("could not parse expression: {e}"),
@@ -330,7 +342,10 @@ fn validate_rule(r: &RawRule) -> Result<RuleDef, Problems> {
 }
 
 /// Reads and validates one rule file; errors are prefixed with the path.
-pub fn load_rule_file(path: &Path) -> Result<Vec<RuleGroup>, Vec<RuleError>> {
+pub fn load_rule_file(
+    path: &Path,
+    promql: &ParseOptions,
+) -> Result<Vec<RuleGroup>, Vec<RuleError>> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         vec![RuleError::File {
@@ -338,7 +353,7 @@ pub fn load_rule_file(path: &Path) -> Result<Vec<RuleGroup>, Vec<RuleError>> {
             message: format!("open {file}: {}", crate::go_io_error(&e)),
         }]
     })?;
-    parse_rules(&file, &text).map_err(|errs| {
+    parse_rules_with(&file, &text, promql).map_err(|errs| {
         errs.into_iter()
             .map(|message| RuleError::File {
                 file: file.clone(),
@@ -350,11 +365,20 @@ pub fn load_rule_file(path: &Path) -> Result<Vec<RuleGroup>, Vec<RuleError>> {
 
 /// Loads every file, reporting the problems of all of them (Prometheus stops at the
 /// first broken file; listing all is friendlier and prints the same lines).
+/// Expressions are checked without experimental PromQL; see [`load_rule_files_with`].
 pub fn load_rule_files(paths: &[PathBuf]) -> Result<Vec<RuleGroup>, Vec<RuleError>> {
+    load_rule_files_with(paths, &ParseOptions::default())
+}
+
+/// [`load_rule_files`] with the PromQL features of the engine that evaluates the rules.
+pub fn load_rule_files_with(
+    paths: &[PathBuf],
+    promql: &ParseOptions,
+) -> Result<Vec<RuleGroup>, Vec<RuleError>> {
     let mut groups = Vec::new();
     let mut errs = Vec::new();
     for p in paths {
-        match load_rule_file(p) {
+        match load_rule_file(p, promql) {
             Ok(g) => groups.extend(g),
             Err(e) => errs.extend(e),
         }

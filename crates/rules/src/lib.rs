@@ -39,7 +39,10 @@ mod yamlerr;
 pub use alerting::{Alert, AlertState, AlertingRule};
 pub use api::{AlertDiscovery, RuleDiscovery, RulesFilter, alerts_snapshot, rules_snapshot};
 pub use backtest::{AlertTransition, backtest};
-pub use file::{RuleDef, RuleGroup, RuleKind, load_rule_files, parse_rules};
+pub use file::{
+    RuleDef, RuleGroup, RuleKind, load_rule_files, load_rule_files_with, parse_rules,
+    parse_rules_with,
+};
 pub use group::{Clock, Group, RuleOptions, SystemClock};
 pub use http_sender::{HttpAlertSender, HttpSenderConfig};
 pub use manager::RuleManager;

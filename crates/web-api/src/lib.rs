@@ -39,9 +39,12 @@
 //! # Not yet
 //!
 //! * `query_exemplars` answers `[]`: exemplars are not stored yet.
-//! * The `stats` parameter is ignored (no `stats` object in answers), there is
-//!   no CORS handling, and `headStats` of `status/tsdb` has no `chunkCount` or
-//!   `numLabelPairs` (the storage contract does not report them).
+//! * `stats`: `totalQueryableSamples` and `samplesRead` are counted as Prometheus
+//!   does, but `peakSamples` is everything the selectors loaded (they load all steps
+//!   up front), `resultSortTime` is 0 (sorting is inside `innerEvalTime`), and
+//!   `stats=all` has no per-step figures.
+//! * There is no CORS handling, and `headStats` of `status/tsdb` has no `chunkCount`
+//!   or `numLabelPairs` (the storage contract does not report them).
 #![deny(missing_docs)]
 
 mod error;

@@ -7,15 +7,16 @@ use crate::{ApiState, Success, now_ms};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use watchfire_promql::ast::{Expr, ValueType};
-use watchfire_promql::{Engine, QueryResult, Value};
+use watchfire_promql::{Engine, QueryResult, SampleStats, Value};
 
 /// Prometheus' cap on the points of one series of a range query.
 const MAX_POINTS_PER_SERIES: i128 = 11_000;
 const TRUNCATED: &str = "results truncated due to limit";
 
-/// Per-request engine settings from `timeout` and `lookback_delta`.
+/// Per-request engine settings from `timeout`, `lookback_delta` and `stats`.
 fn engine_for(state: &ApiState, p: &Params) -> Result<Engine, ApiError> {
     let mut opts = state.engine.options().clone();
+    opts.count_queryable_samples = !p.get("stats").is_empty();
     let to = p.get("timeout");
     if !to.is_empty() {
         let ns = parse_duration(to).map_err(|e| ApiError::invalid_param("timeout", e))?;
@@ -32,7 +33,33 @@ fn engine_for(state: &ApiState, p: &Params) -> Result<Engine, ApiError> {
             opts.lookback_delta_ms = (ns / 1_000_000).max(1);
         }
     }
-    Ok(Engine::new(opts))
+    Ok(Engine::new(opts).with_parse_options(*state.engine.parse_options()))
+}
+
+/// Where a query's time went, for the `stats` parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Parsing and checking the query.
+    pub preparation: Duration,
+    /// Waiting for a query slot (`--query.max-concurrency`).
+    pub queue: Duration,
+    /// Evaluating it.
+    pub eval: Duration,
+}
+
+/// What the `stats` parameter asks for: any non-empty value includes the statistics, as
+/// in Prometheus; values other than `true` and `all` get Prometheus' deprecation warning.
+fn stats_param(p: &Params) -> (bool, Option<String>) {
+    match p.get("stats") {
+        "" => (false, None),
+        "true" | "all" => (true, None),
+        other => (
+            true,
+            Some(format!(
+                "value {other:?} for parameter \"stats\" is deprecated and will be rejected in the next major release, use \"true\" or \"all\""
+            )),
+        ),
+    }
 }
 
 fn parse_query(state: &ApiState, p: &Params) -> Result<Expr, ApiError> {
@@ -47,9 +74,11 @@ async fn evaluate(
     expr: Expr,
     (start, end, step): (i64, i64, i64),
     range: bool,
+    timings: &mut Timings,
 ) -> Result<QueryResult, ApiError> {
     // Wait for a slot no longer than the query may run, as Prometheus' query
     // queue does; the permit lives until evaluation ends.
+    let queued = std::time::Instant::now();
     let slot = tokio::time::timeout(
         engine.options().timeout,
         state.query_slots.clone().acquire_owned(),
@@ -57,6 +86,7 @@ async fn evaluate(
     .await
     .map_err(|_| ApiError::Timeout("query timed out in query queue".into()))?
     .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
+    timings.queue = queued.elapsed();
     let storage = state.storage.clone();
     state.query_stats.queries_running.fetch_add(1, Relaxed);
     let started = std::time::Instant::now();
@@ -73,23 +103,29 @@ async fn evaluate(
     if result.is_err() {
         stats.queries_failed_total.fetch_add(1, Relaxed);
     }
-    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    timings.eval = started.elapsed();
+    let micros = u64::try_from(timings.eval.as_micros()).unwrap_or(u64::MAX);
     stats.evaluation_micros_total.fetch_add(micros, Relaxed);
     result
 }
 
-/// `GET|POST /api/v1/query`: `query`, `time`, `timeout`, `limit`, `lookback_delta`.
+/// `GET|POST /api/v1/query`: `query`, `time`, `timeout`, `limit`, `lookback_delta`,
+/// `stats`.
 pub async fn instant(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
     let limit = parse_limit(p)?;
     let t = time_param(p, "time", now_ms())?;
     let engine = engine_for(state, p)?;
+    let mut timings = Timings::default();
+    let prepared = std::time::Instant::now();
     let expr = parse_query(state, p)?;
-    let res = evaluate(state, engine, expr, (t, t, 1), false).await?;
-    Ok(render(res, limit))
+    timings.preparation = prepared.elapsed();
+    let res = evaluate(state, engine, expr, (t, t, 1), false, &mut timings).await?;
+    let samples = res.samples;
+    Ok(with_stats(render(res, limit), p, samples, &timings))
 }
 
 /// `GET|POST /api/v1/query_range`: `query`, `start`, `end`, `step`, `timeout`,
-/// `limit`, `lookback_delta`.
+/// `limit`, `lookback_delta`, `stats`.
 pub async fn range(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
     let limit = parse_limit(p)?;
     let start = parse_time(p.get("start")).map_err(|e| ApiError::invalid_param("start", e))?;
@@ -115,7 +151,10 @@ pub async fn range(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
         ));
     }
     let engine = engine_for(state, p)?;
+    let mut timings = Timings::default();
+    let prepared = std::time::Instant::now();
     let expr = parse_query(state, p)?;
+    timings.preparation = prepared.elapsed();
     match expr.value_type() {
         ValueType::Scalar | ValueType::Vector => {}
         other => {
@@ -133,8 +172,68 @@ pub async fn range(state: &ApiState, p: &Params) -> Result<Success, ApiError> {
         }
     }
     let step_ms = (step_ns / 1_000_000).max(1);
-    let res = evaluate(state, engine, expr, (start, end, step_ms), true).await?;
-    Ok(render(res, limit))
+    let res = evaluate(
+        state,
+        engine,
+        expr,
+        (start, end, step_ms),
+        true,
+        &mut timings,
+    )
+    .await?;
+    let samples = res.samples;
+    Ok(with_stats(render(res, limit), p, samples, &timings))
+}
+
+/// Adds Prometheus' `stats` object to `data` when the request asked for it:
+/// `{"timings":{...seconds...},"samples":{"totalQueryableSamples":N,"samplesRead":N,"peakSamples":N}}`.
+fn with_stats(mut out: Success, p: &Params, s: SampleStats, t: &Timings) -> Success {
+    let (wanted, warning) = stats_param(p);
+    if !wanted {
+        return out;
+    }
+    out.warnings.extend(warning);
+    let mut stats = String::new();
+    let mut o = Obj::new(&mut stats);
+    {
+        let buf = o.key("timings");
+        let mut timings = Obj::new(buf);
+        let secs = |d: Duration| d.as_secs_f64();
+        let total = t.preparation + t.queue + t.eval;
+        for (name, v) in [
+            ("evalTotalTime", secs(t.preparation + t.eval)),
+            // Sorting happens inside evaluation here and is counted in innerEvalTime.
+            ("resultSortTime", 0.0),
+            ("queryPreparationTime", secs(t.preparation)),
+            ("innerEvalTime", secs(t.eval)),
+            ("execQueueTime", secs(t.queue)),
+            ("execTotalTime", secs(total)),
+        ] {
+            write_go_json_float(timings.key(name), v);
+        }
+        timings.end();
+    }
+    {
+        let buf = o.key("samples");
+        let mut samples = Obj::new(buf);
+        let n = |v: u64| v.to_string();
+        samples.raw(
+            "totalQueryableSamples",
+            &n(s.total_queryable.unwrap_or(s.read)),
+        );
+        samples.raw("samplesRead", &n(s.read));
+        samples.raw("peakSamples", &n(s.peak));
+        samples.end();
+    }
+    o.end();
+    // `data` is a finished JSON object: splice the field in before its closing brace.
+    if out.data.ends_with('}') {
+        out.data.pop();
+        out.data.push_str(",\"stats\":");
+        out.data.push_str(&stats);
+        out.data.push('}');
+    }
+    out
 }
 
 /// Turns a result into `{"resultType":...,"result":...}` plus annotations,
@@ -232,6 +331,7 @@ mod tests {
             value,
             warnings: vec![],
             infos: vec![],
+            samples: SampleStats::default(),
         }
     }
 

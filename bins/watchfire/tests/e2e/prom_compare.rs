@@ -322,6 +322,43 @@ fn query_api_matches_prometheus() {
             &get_json(&pair.wf.addr, &path),
         );
     }
+    // `stats`: the samples each step's selectors see, counted as Prometheus does.
+    for q in [
+        "http_requests_total",
+        "rate(http_requests_total[5m])",
+        "sum by (code) (rate(http_requests_total[5m]))",
+        "temperature_celsius offset 10m",
+        "max_over_time(temperature_celsius[30m]) - min_over_time(temperature_celsius[30m])",
+        "max_over_time(rate(http_requests_total[2m])[20m:1m])",
+    ] {
+        for path in [
+            format!(
+                "/api/v1/query?query={}&time={}&stats=true",
+                enc(q),
+                START + 6_007
+            ),
+            format!(
+                "/api/v1/query_range?query={}&start={}&end={}&step=90&stats=all",
+                enc(q),
+                START + 1_207,
+                START + 10_000
+            ),
+        ] {
+            let (p, w) = (
+                get_json(&pair.prom.addr, &path),
+                get_json(&pair.wf.addr, &path),
+            );
+            let total = |v: &Value| v["data"]["stats"]["samples"]["totalQueryableSamples"].clone();
+            assert!(total(&p).is_u64(), "{path}: prometheus {p}");
+            assert_eq!(total(&p), total(&w), "{path}: totalQueryableSamples");
+            for k in ["evalTotalTime", "execQueueTime", "execTotalTime"] {
+                assert!(
+                    w["data"]["stats"]["timings"][k].is_f64(),
+                    "{path}: {k} in {w}"
+                );
+            }
+        }
+    }
     // Errors: same type and status.
     for (path, what) in [
         ("/api/v1/query?query=sum(", "parse error"),

@@ -41,9 +41,10 @@ impl Elem {
         }
     }
 
-    /// The labels with the name removed if it is marked for dropping.
+    /// The labels with the name (and the `__type__`/`__unit__` metadata labels) removed
+    /// if it is marked for dropping.
     pub fn final_labels(self) -> Arc<Labels> {
-        if self.drop && self.labels.metric_name().is_some() {
+        if self.drop && has_metadata_label(&self.labels) {
             Arc::new(drop_name(&self.labels))
         } else {
             self.labels
@@ -107,6 +108,29 @@ pub(crate) struct RangeArg {
 }
 
 impl RangeArg {
+    /// How many samples all steps' windows hold together (a sample in the windows
+    /// of several steps counts once per step), as Prometheus' query stats count.
+    pub fn samples_in_windows(&self, grid: Grid) -> u64 {
+        let times = grid.times();
+        let mut total = 0u64;
+        for (_, samples) in &self.series {
+            // Windows only move forward with time: two cursors over the samples.
+            let (mut a, mut b) = (0usize, 0usize);
+            for &t in &times {
+                let (lo, hi) = self.window(t);
+                while a < samples.len() && samples[a].t <= lo {
+                    a += 1;
+                }
+                b = b.max(a);
+                while b < samples.len() && samples[b].t <= hi {
+                    b += 1;
+                }
+                total += (b - a) as u64;
+            }
+        }
+        total
+    }
+
     /// The window `(lo, hi]` read at evaluation time `t`.
     pub fn window(&self, t: i64) -> (i64, i64) {
         let hi = self.at.unwrap_or(t) - self.offset_ms;
@@ -130,6 +154,8 @@ pub(crate) struct Evaluator<'a> {
     pub query_end: i64,
     pub deadline: Instant,
     pub samples_loaded: usize,
+    /// Samples seen per step by selectors (only counted when asked for).
+    pub queryable_samples: u64,
     pub warnings: Vec<String>,
     pub infos: Vec<String>,
     /// Whether the query is a range query (for annotations).
@@ -194,7 +220,7 @@ impl<'a> Evaluator<'a> {
         let n = grid.len();
         match expr {
             Expr::Number(v) => Ok(Val::Scalar(vec![*v; n])),
-            Expr::String(s) => Ok(Val::Str(s.clone())),
+            Expr::String(s) => Ok(Val::Str(s.value.clone())),
             Expr::Paren(e) => self.eval(e, grid),
             Expr::Neg(e) => match self.eval(e, grid)? {
                 Val::Scalar(vs) => Ok(Val::Scalar(vs.into_iter().map(|v| -v).collect())),
@@ -276,15 +302,20 @@ impl<'a> Evaluator<'a> {
                     Some(a) => (a, a),
                     None => (grid.start, grid.end),
                 };
-                let mint = first - selector.offset_ms - range_ms;
+                // Windows are left-open: nothing at their start is ever read.
+                let mint = first - selector.offset_ms - range_ms + 1;
                 let maxt = last - selector.offset_ms;
                 let series = self.fetch(&selector.matchers, mint, maxt)?;
-                Ok(RangeArg {
+                let arg = RangeArg {
                     series,
                     range_ms: *range_ms,
                     offset_ms: selector.offset_ms,
                     at,
-                })
+                };
+                if self.opts.count_queryable_samples {
+                    self.queryable_samples += arg.samples_in_windows(grid);
+                }
+                Ok(arg)
             }
             Expr::Subquery {
                 expr,
@@ -312,6 +343,9 @@ impl<'a> Evaluator<'a> {
                     step,
                 };
                 let times = sub.times();
+                // Prometheus counts what the outer windows see of the subquery's
+                // result, not the samples its inner selectors saw.
+                let outer_queryable = self.queryable_samples;
                 let series = match self.eval(expr, sub)? {
                     Val::Vector(steps) => steps_to_series(&times, steps)?,
                     Val::Scalar(vs) => vec![(
@@ -324,12 +358,16 @@ impl<'a> Evaluator<'a> {
                     )],
                     _ => return Err(exec("subquery is only allowed on instant vectors")),
                 };
-                Ok(RangeArg {
+                let arg = RangeArg {
                     series,
                     range_ms: *range_ms,
                     offset_ms: *offset_ms,
                     at,
-                })
+                };
+                if self.opts.count_queryable_samples {
+                    self.queryable_samples = outer_queryable + arg.samples_in_windows(grid);
+                }
+                Ok(arg)
             }
             _ => Err(exec(
                 "expected a range vector (matrix selector or subquery)",
@@ -506,12 +544,23 @@ pub(crate) fn exec(msg: impl Into<String>) -> QueryError {
     QueryError::Execution(msg.into())
 }
 
-/// The labels without `__name__`.
+/// Labels that describe the metric itself rather than the series: `__name__` and, from
+/// Prometheus 3's type-and-unit labels, `__type__` and `__unit__`. Whenever the name is
+/// dropped, all three go, as Prometheus does.
+const METADATA_LABELS: [&str; 3] = [METRIC_NAME, "__type__", "__unit__"];
+
+fn has_metadata_label(l: &Labels) -> bool {
+    METADATA_LABELS.iter().any(|n| l.get(n).is_some())
+}
+
+/// The labels without `__name__` (and without `__type__`/`__unit__`).
 pub(crate) fn drop_name(l: &Labels) -> Labels {
-    if l.metric_name().is_none() {
+    if !has_metadata_label(l) {
         return l.clone();
     }
     let mut b = l.to_builder();
-    b.delete(METRIC_NAME);
+    for n in METADATA_LABELS {
+        b.delete(n);
+    }
     b.build()
 }

@@ -216,6 +216,9 @@ impl Evaluator<'_> {
             for (labels, (count, pts)) in decoded {
                 self.add_samples(count)?;
                 if let Some(pts) = pts {
+                    if self.opts.count_queryable_samples {
+                        self.queryable_samples += pts.iter().filter(|p| p.is_some()).count() as u64;
+                    }
                     f(Arc::new(labels), &pts);
                 }
             }

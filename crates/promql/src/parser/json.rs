@@ -12,7 +12,7 @@ use watchfire_model::{METRIC_NAME, MatchOp, Matcher};
 pub fn expr_to_json(e: &Expr) -> Value {
     match e {
         Expr::Number(v) => json!({"type": "numberLiteral", "val": number(*v)}),
-        Expr::String(s) => json!({"type": "stringLiteral", "val": s}),
+        Expr::String(s) => json!({"type": "stringLiteral", "val": s.value}),
         Expr::Paren(e) => json!({"type": "parenExpr", "expr": expr_to_json(e)}),
         Expr::Neg(e) => json!({"type": "unaryExpr", "op": "-", "expr": expr_to_json(e)}),
         Expr::VectorSelector(vs) => json!({

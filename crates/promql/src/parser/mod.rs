@@ -402,7 +402,7 @@ impl<'a> Parser<'a> {
             }
             Kind::String => {
                 self.advance();
-                let s = self.unquote(&t);
+                let s = self.unquote_literal(&t);
                 Ok(self.leaf(Expr::String(s), &t))
             }
             Kind::LParen => {

@@ -17,7 +17,7 @@ pub fn format_expr(e: &Expr) -> String {
 fn write_expr(out: &mut String, e: &Expr) {
     match e {
         Expr::Number(v) => out.push_str(&format_number(*v)),
-        Expr::String(s) => out.push_str(&go_quote(s)),
+        Expr::String(s) => out.push_str(&go_quote(&s.value)),
         Expr::VectorSelector(vs) => write_selector(out, vs, None),
         Expr::MatrixSelector {
             selector,

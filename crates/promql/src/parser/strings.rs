@@ -2,10 +2,16 @@
 
 use super::Parser;
 use super::lexer::Token;
+use crate::ast::StringLiteral;
 
 impl Parser<'_> {
     /// The value of a string token (the lexer has validated its escapes).
     pub(crate) fn unquote(&mut self, t: &Token) -> String {
+        self.unquote_literal(t).value
+    }
+
+    /// The value of a string token, remembering whether it was valid UTF-8.
+    pub(crate) fn unquote_literal(&mut self, t: &Token) -> StringLiteral {
         let raw = self.token_text(t);
         match unquote(raw) {
             Ok(s) => s,
@@ -18,7 +24,7 @@ impl Parser<'_> {
                         super::lexer::go_quote(raw)
                     ),
                 );
-                String::new()
+                StringLiteral::from("")
             }
         }
     }
@@ -26,7 +32,7 @@ impl Parser<'_> {
 
 /// Unquotes a PromQL string literal including its quotes. Escapes that produce
 /// bytes (`\xff`, `\377`) which are not UTF-8 are replaced by U+FFFD.
-pub(crate) fn unquote(raw: &str) -> Result<String, &'static str> {
+pub(crate) fn unquote(raw: &str) -> Result<StringLiteral, &'static str> {
     let mut chars = raw.chars();
     let quote = chars.next().ok_or("invalid syntax")?;
     if raw.len() < 2 || !raw.ends_with(quote) {
@@ -34,7 +40,7 @@ pub(crate) fn unquote(raw: &str) -> Result<String, &'static str> {
     }
     let body = &raw[quote.len_utf8()..raw.len() - quote.len_utf8()];
     if quote == '`' {
-        return Ok(body.replace('\r', ""));
+        return Ok(body.replace('\r', "").into());
     }
     let mut out: Vec<u8> = Vec::with_capacity(body.len());
     let mut it = body.chars().peekable();
@@ -90,7 +96,10 @@ pub(crate) fn unquote(raw: &str) -> Result<String, &'static str> {
         }
     }
     Ok(match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Ok(s) => s.into(),
+        Err(e) => StringLiteral {
+            value: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            valid_utf8: false,
+        },
     })
 }

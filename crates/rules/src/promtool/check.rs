@@ -38,7 +38,7 @@ pub fn check_rules_command(paths: &[PathBuf], out: &mut dyn Write) -> i32 {
     let mut has_errors = false;
     for p in paths {
         let _ = writeln!(out, "Checking {}", p.display());
-        let groups = match load_rule_file(p) {
+        let groups = match load_rule_file(p, &watchfire_promql::ParseOptions::default()) {
             Ok(g) => g,
             Err(errs) => {
                 has_errors = true;

@@ -278,7 +278,7 @@ fn run_group(tg: &TestGroup, ctx: &FileCtx<'_>) -> Vec<String> {
     opts.default_interval_ms = interval;
     let mut groups: Vec<Group> = Vec::new();
     for f in ctx.rule_files {
-        match load_rule_file(f) {
+        match load_rule_file(f, &watchfire_promql::ParseOptions::default()) {
             Ok(defs) => groups.extend(defs.iter().map(|d| Group::new(d, &opts, false))),
             Err(e) => return e.into_iter().map(|e| e.to_string()).collect(),
         }

@@ -137,3 +137,28 @@ fn load_rule_files_prefixes_paths() {
         )
     );
 }
+
+/// Rule expressions are checked with the PromQL features of the engine that runs them:
+/// experimental functions are refused by default and accepted when turned on.
+#[test]
+fn experimental_promql_follows_the_engine_features() {
+    let yaml = r#"
+groups:
+  - name: g
+    rules:
+      - record: job:mad:5m
+        expr: mad_over_time(x[5m])
+"#;
+    let e = errs(yaml);
+    assert!(
+        e.iter()
+            .any(|m| m.contains("could not parse expression") && m.contains("mad_over_time")),
+        "{e:?}"
+    );
+    let opts = watchfire_promql::ParseOptions {
+        experimental_functions: true,
+        ..Default::default()
+    };
+    let groups = watchfire_rules::parse_rules_with("f.yml", yaml, &opts).unwrap();
+    assert_eq!(groups[0].rules.len(), 1);
+}

@@ -3,7 +3,7 @@
 use super::super::{Elem, Evaluator, Grid, Val, check_unique, exec};
 use super::range::apply_windows;
 use crate::QueryError;
-use crate::ast::{Expr, Positions};
+use crate::ast::{Expr, Positions, StringLiteral};
 use std::cmp::Ordering;
 use std::sync::Arc;
 use watchfire_model::{Labels, METRIC_NAME, MatchOp};
@@ -42,6 +42,22 @@ pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
 }
 
 fn string_arg(args: &[Expr], i: usize, func: &str) -> Result<String, QueryError> {
+    literal_arg(args, i, func).map(|s| s.value)
+}
+
+/// A destination label name: not empty and valid UTF-8 (Prometheus 3 allows any other).
+fn label_name_arg(args: &[Expr], i: usize, func: &str) -> Result<String, QueryError> {
+    let lit = literal_arg(args, i, func)?;
+    if lit.value.is_empty() || !lit.valid_utf8 {
+        return Err(exec(format!(
+            "invalid destination label name in {func}(): {}",
+            lit.value
+        )));
+    }
+    Ok(lit.value)
+}
+
+fn literal_arg(args: &[Expr], i: usize, func: &str) -> Result<StringLiteral, QueryError> {
     let mut e = args
         .get(i)
         .ok_or_else(|| exec(format!("missing argument {} to {func}", i + 1)))?;
@@ -89,7 +105,7 @@ impl Evaluator<'_> {
         };
         let out = match name {
             "label_replace" => {
-                let dst = string_arg(args, 1, name)?;
+                let dst = label_name_arg(args, 1, name)?;
                 let repl = string_arg(args, 2, name)?;
                 let src = string_arg(args, 3, name)?;
                 let re_src = string_arg(args, 4, name)?;
@@ -98,11 +114,6 @@ impl Evaluator<'_> {
                         "invalid regular expression in label_replace(): {re_src}"
                     ))
                 })?;
-                if dst.is_empty() {
-                    return Err(exec(format!(
-                        "invalid destination label name in label_replace(): {dst}"
-                    )));
-                }
                 let mut steps = vector(self.eval(arg0()?, grid)?)?;
                 for step in &mut steps {
                     for e in step.iter_mut() {
@@ -123,16 +134,11 @@ impl Evaluator<'_> {
                 Val::Vector(steps)
             }
             "label_join" => {
-                let dst = string_arg(args, 1, name)?;
+                let dst = label_name_arg(args, 1, name)?;
                 let sep = string_arg(args, 2, name)?;
                 let srcs = (3..args.len())
                     .map(|i| string_arg(args, i, name))
                     .collect::<Result<Vec<_>, _>>()?;
-                if dst.is_empty() {
-                    return Err(exec(format!(
-                        "invalid destination label name in label_join(): {dst}"
-                    )));
-                }
                 let mut steps = vector(self.eval(arg0()?, grid)?)?;
                 for step in &mut steps {
                     for e in step.iter_mut() {
