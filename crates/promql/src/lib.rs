@@ -11,6 +11,11 @@
 //! Duration expressions using `step()`/`range()` are computed per query first. Names are dropped the Prometheus 3
 //! way (delayed: `label_replace` and `by (__name__)` still see them).
 //!
+//! The experimental evaluation features are there when their syntax is enabled:
+//! `anchored`/`smoothed` selectors (read a lookback delta around the window to give
+//! its boundaries values of their own) and `info()` (joins info series' data labels
+//! on `instance`/`job`). Native histograms are not supported.
+//!
 //! Annotations are worded like Prometheus', with the position of the argument they
 //! concern when it is known: `PromQL info: metric might not be a counter, name
 //! does not end in _total/_sum/_count/_bucket: "up" (1:6)`.

@@ -6,7 +6,8 @@ use crate::{Engine, Value};
 use watchfire_model::{Labels, Matcher, STALE_NAN, Sample};
 use watchfire_storage::{Querier, Queryable, SelectHints, SeriesSet, StorageError, VecSeriesSet};
 
-struct Store(Vec<(Labels, Vec<Sample>)>);
+/// Series held in memory (also used by the other engine-level tests).
+pub(super) struct Store(pub(super) Vec<(Labels, Vec<Sample>)>);
 
 struct Q(Vec<(Labels, Vec<Sample>)>, i64, i64);
 

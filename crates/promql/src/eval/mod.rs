@@ -2,9 +2,12 @@
 
 mod aggregate;
 mod binary;
+mod extended;
 mod functions;
 mod selector;
 
+#[cfg(test)]
+mod experimental_tests;
 #[cfg(test)]
 mod fastpath_tests;
 
@@ -105,6 +108,27 @@ pub(crate) struct RangeArg {
     pub range_ms: i64,
     pub offset_ms: i64,
     pub at: Option<i64>,
+    /// How the selector's windows are read (plain, or the experimental
+    /// `anchored`/`smoothed` modifiers that also read around the window).
+    pub mode: RangeMode,
+}
+
+/// How a range selector reads its windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RangeMode {
+    /// Samples in `(t - range, t]`.
+    Plain,
+    /// Also the last sample up to the lookback delta before the window, as the
+    /// value at its start.
+    Anchored {
+        /// The lookback delta.
+        lookback_ms: i64,
+    },
+    /// Also a lookback delta either side, to interpolate the values at both ends.
+    Smoothed {
+        /// The lookback delta.
+        lookback_ms: i64,
+    },
 }
 
 impl RangeArg {
@@ -117,7 +141,7 @@ impl RangeArg {
             // Windows only move forward with time: two cursors over the samples.
             let (mut a, mut b) = (0usize, 0usize);
             for &t in &times {
-                let (lo, hi) = self.window(t);
+                let (lo, hi) = self.read_window(t);
                 while a < samples.len() && samples[a].t <= lo {
                     a += 1;
                 }
@@ -135,6 +159,17 @@ impl RangeArg {
     pub fn window(&self, t: i64) -> (i64, i64) {
         let hi = self.at.unwrap_or(t) - self.offset_ms;
         (hi - self.range_ms, hi)
+    }
+
+    /// The samples' span `(lo, hi]` the step at `t` reads: the window, widened
+    /// by the lookback delta for the extended modes.
+    pub fn read_window(&self, t: i64) -> (i64, i64) {
+        let (lo, hi) = self.window(t);
+        match self.mode {
+            RangeMode::Plain => (lo, hi),
+            RangeMode::Anchored { lookback_ms } => (lo - lookback_ms, hi),
+            RangeMode::Smoothed { lookback_ms } => (lo - lookback_ms, hi + lookback_ms),
+        }
     }
 }
 
@@ -242,9 +277,8 @@ impl<'a> Evaluator<'a> {
                     "unary minus only applies to scalars and instant vectors",
                 )),
             },
-            Expr::VectorSelector(vs) if vs.anchored || vs.smoothed => Err(QueryError::Unsupported(
-                "anchored and smoothed selectors".into(),
-            )),
+            // `anchored` changes nothing for an instant selector (as in Prometheus).
+            Expr::VectorSelector(vs) if vs.smoothed => self.eval_smoothed_selector(vs, grid),
             Expr::VectorSelector(vs) => self.eval_vector_selector(vs, grid),
             Expr::MatrixSelector { .. } | Expr::Subquery { .. } => {
                 // Only valid at the top of an instant query.
@@ -252,11 +286,16 @@ impl<'a> Evaluator<'a> {
                 let t = grid.start;
                 let mut out = Vec::new();
                 let (lo, hi) = arg.window(t);
+                let (rlo, rhi) = arg.read_window(t);
                 for (labels, samples) in arg.series {
-                    let pts: Vec<(i64, f64)> = slice_window(&samples, lo, hi)
-                        .iter()
-                        .map(|s| (s.t, s.v))
-                        .collect();
+                    let window = slice_window(&samples, rlo, rhi);
+                    let pts: Vec<(i64, f64)> = match arg.mode {
+                        RangeMode::Plain => window.iter().map(|s| (s.t, s.v)).collect(),
+                        RangeMode::Anchored { .. } => {
+                            extended::extend_window(window, lo, hi, false)
+                        }
+                        RangeMode::Smoothed { .. } => extended::extend_window(window, lo, hi, true),
+                    };
                     if !pts.is_empty() {
                         out.push(RangeSeries {
                             labels: Arc::unwrap_or_clone(labels),
@@ -292,26 +331,29 @@ impl<'a> Evaluator<'a> {
             Expr::MatrixSelector {
                 selector, range_ms, ..
             } => {
-                if selector.anchored || selector.smoothed {
-                    return Err(QueryError::Unsupported(
-                        "anchored and smoothed range selectors".into(),
-                    ));
-                }
                 let at = self.at_ms(selector.at);
                 let (first, last) = match at {
                     Some(a) => (a, a),
                     None => (grid.start, grid.end),
                 };
-                // Windows are left-open: nothing at their start is ever read.
-                let mint = first - selector.offset_ms - range_ms + 1;
-                let maxt = last - selector.offset_ms;
-                let series = self.fetch(&selector.matchers, mint, maxt)?;
-                let arg = RangeArg {
-                    series,
+                let lookback_ms = self.opts.lookback_delta_ms;
+                let mode = if selector.anchored {
+                    RangeMode::Anchored { lookback_ms }
+                } else if selector.smoothed {
+                    RangeMode::Smoothed { lookback_ms }
+                } else {
+                    RangeMode::Plain
+                };
+                let mut arg = RangeArg {
+                    series: Vec::new(),
                     range_ms: *range_ms,
                     offset_ms: selector.offset_ms,
                     at,
+                    mode,
                 };
+                // Windows are left-open: nothing at their start is ever read.
+                let (mint, maxt) = (arg.read_window(first).0 + 1, arg.read_window(last).1);
+                arg.series = self.fetch(&selector.matchers, mint, maxt)?;
                 if self.opts.count_queryable_samples {
                     self.queryable_samples += arg.samples_in_windows(grid);
                 }
@@ -363,6 +405,7 @@ impl<'a> Evaluator<'a> {
                     range_ms: *range_ms,
                     offset_ms: *offset_ms,
                     at,
+                    mode: RangeMode::Plain,
                 };
                 if self.opts.count_queryable_samples {
                     self.queryable_samples = outer_queryable + arg.samples_in_windows(grid);

@@ -1,6 +1,7 @@
 //! Function calls.
 
 mod histogram;
+mod info;
 mod labels;
 mod range;
 
@@ -235,6 +236,7 @@ impl Evaluator<'_> {
                 }
             },
             "histogram_quantile" => self.eval_histogram_quantile(args, pos, grid),
+            "info" => self.eval_info(args, grid),
             other if other.starts_with("histogram_") => Err(QueryError::Unsupported(format!(
                 "function {other:?} works on native histograms, which are not supported"
             ))),

@@ -1,13 +1,16 @@
 //! Functions over range vectors: rates, `*_over_time`, regressions.
 
 use super::super::aggregate::{kahan_add, kahan_sum, mean, quantile, variance};
-use super::super::{Elem, Evaluator, Grid, RangeArg, Val, exec};
+use super::super::extended::{anchored_start, check_modifiers, extended_rate};
+use super::super::{Elem, Evaluator, Grid, RangeArg, RangeMode, Val, exec};
 use crate::QueryError;
 use crate::ast::{Expr, Positions};
 use watchfire_model::Sample;
 
 /// What a range function sees at one step.
 pub(crate) struct Window<'s> {
+    /// The samples read for the window (for `anchored`/`smoothed` selectors,
+    /// also those up to a lookback delta around it).
     pub samples: &'s [Sample],
     /// Left bound (exclusive) of the window.
     pub lo: i64,
@@ -48,16 +51,17 @@ pub(crate) fn apply_windows(
         // advanced from the previous step's instead of searched for again.
         let (mut a, mut b) = (0usize, 0usize);
         for (i, &t) in times.iter().enumerate() {
-            let (lo, hi) = ra.window(t);
-            while a < samples.len() && samples[a].t <= lo {
+            let (rlo, rhi) = ra.read_window(t);
+            while a < samples.len() && samples[a].t <= rlo {
                 a += 1;
             }
             if b < a {
                 b = a;
             }
-            while b < samples.len() && samples[b].t <= hi {
+            while b < samples.len() && samples[b].t <= rhi {
                 b += 1;
             }
+            let (lo, hi) = ra.window(t);
             let w = &samples[a..b];
             if w.is_empty() {
                 continue;
@@ -214,6 +218,7 @@ impl Evaluator<'_> {
             args.first()
                 .ok_or_else(|| exec(format!("missing argument to {name}")))
         };
+        check_modifiers(name, args)?;
         let v = match name {
             "rate" | "increase" | "delta" => {
                 let a = arg0()?;
@@ -223,9 +228,18 @@ impl Evaluator<'_> {
                 if counter && matches!(a, Expr::MatrixSelector { .. }) {
                     self.counter_info(&ra, pos);
                 }
-                Val::Vector(apply_windows(&ra, grid, false, &mut |w| {
-                    extrapolated_rate(w, counter, rate)
-                }))
+                let out = match ra.mode {
+                    RangeMode::Plain => apply_windows(&ra, grid, false, &mut |w| {
+                        extrapolated_rate(w, counter, rate)
+                    }),
+                    RangeMode::Anchored { .. } | RangeMode::Smoothed { .. } => {
+                        let smoothed = matches!(ra.mode, RangeMode::Smoothed { .. });
+                        apply_windows(&ra, grid, false, &mut |w| {
+                            extended_rate(w.samples, w.lo, w.hi, smoothed, counter, rate)
+                        })
+                    }
+                };
+                Val::Vector(out)
             }
             "irate" => self.range_fn(arg0()?, grid, false, |w| instant_value(w, true))?,
             "idelta" => self.range_fn(arg0()?, grid, false, |w| instant_value(w, false))?,
@@ -323,9 +337,18 @@ impl Evaluator<'_> {
             }
             "changes" | "resets" => {
                 let changes = name == "changes";
-                self.range_fn(arg0()?, grid, false, |w| {
+                let ra = self.eval_range_arg(arg0()?, grid)?;
+                let anchored = matches!(ra.mode, RangeMode::Anchored { .. });
+                Val::Vector(apply_windows(&ra, grid, false, &mut |w| {
+                    // An anchored window also compares with the last sample
+                    // before it.
+                    let samples = if anchored {
+                        &w.samples[anchored_start(w.samples, w.lo)?..]
+                    } else {
+                        w.samples
+                    };
                     let mut n = 0.0;
-                    for p in w.samples.windows(2) {
+                    for p in samples.windows(2) {
                         let (a, b) = (p[0].v, p[1].v);
                         let hit = if changes {
                             !(a == b || (a.is_nan() && b.is_nan()))
@@ -337,7 +360,7 @@ impl Evaluator<'_> {
                         }
                     }
                     Some(n)
-                })?
+                }))
             }
             "deriv" => self.range_fn(arg0()?, grid, false, |w| {
                 (w.samples.len() >= 2).then(|| linear_regression(w.samples, w.samples[0].t).0)
