@@ -7,108 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// What secrets serialise as, like Alertmanager's API and `amtool config show`.
-pub const SECRET_TOKEN: &str = "<secret>";
-
-/// A Prometheus-style duration (`30s`, `1h30m`), kept in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Duration(pub i64);
-
-impl Duration {
-    /// Builds from milliseconds.
-    pub const fn from_millis(ms: i64) -> Self {
-        Duration(ms)
-    }
-    /// Milliseconds.
-    pub const fn as_millis(self) -> i64 {
-        self.0
-    }
-    /// As a std duration (negative clamps to zero).
-    pub fn to_std(self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.0.max(0) as u64)
-    }
-    /// Parses `5m`, `1h30m`, `0`; message as Prometheus' `model.ParseDuration`.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        watchfire_model::parse_duration_ms(s)
-            .map(Duration)
-            .ok_or_else(|| format!("not a valid duration string: {s:?}"))
-    }
-}
-
-impl fmt::Display for Duration {
-    /// Prometheus' canonical form: largest units first, `0s` for zero.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut ms = self.0;
-        if ms == 0 {
-            return f.write_str("0s");
-        }
-        if ms < 0 {
-            f.write_str("-")?;
-            ms = -ms;
-        }
-        const UNITS: [(&str, i64); 7] = [
-            ("y", 365 * 86_400_000),
-            ("w", 7 * 86_400_000),
-            ("d", 86_400_000),
-            ("h", 3_600_000),
-            ("m", 60_000),
-            ("s", 1000),
-            ("ms", 1),
-        ];
-        for (u, n) in UNITS {
-            if ms >= n {
-                write!(f, "{}{u}", ms / n)?;
-                ms %= n;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<'de> Deserialize<'de> for Duration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Duration::parse(&s).map_err(D::Error::custom)
-    }
-}
-
-impl Serialize for Duration {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-/// A string that must not leak: serialises as `<secret>`.
-#[derive(Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl Secret {
-    /// The secret value itself.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    /// Whether it is empty (not configured).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(SECRET_TOKEN)
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0.is_empty() {
-            s.serialize_str("")
-        } else {
-            s.serialize_str(SECRET_TOKEN)
-        }
-    }
-}
+pub use watchfire_common_config::{Duration, SECRET_TOKEN, Secret};
 
 /// An `http`/`https` URL with a host, validated like Alertmanager's `config.URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -373,6 +272,26 @@ pub struct OAuth2 {
     pub proxy_url: Option<Url>,
 }
 
+impl OAuth2 {
+    /// Prometheus common's checks (its texts): `client_id` and `token_url` are required,
+    /// at most one of `client_secret` and `client_secret_file`.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.client_id.is_empty() {
+            return Err("oauth2 client_id must be configured".into());
+        }
+        if self.token_url.is_none() {
+            return Err("oauth2 token_url must be configured".into());
+        }
+        if self.client_secret.is_some() && self.client_secret_file.is_some() {
+            return Err(
+                "at most one of oauth2 client_secret & client_secret_file must be configured"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Prometheus common `http_config`, used by every HTTP-based notifier.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -437,6 +356,9 @@ impl HttpClientConfig {
                 "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured"
                     .into(),
             );
+        }
+        if let Some(o) = &self.oauth2 {
+            o.validate()?;
         }
         if let Some(a) = &self.authorization {
             if a.credentials.is_some() && a.credentials_file.is_some() {

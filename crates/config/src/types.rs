@@ -3,88 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-/// A duration in Prometheus' grammar (`1h30m`, `15s`, `500ms`), kept in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Duration(pub i64);
-
-impl Duration {
-    /// From milliseconds.
-    pub const fn from_millis(ms: i64) -> Self {
-        Duration(ms)
-    }
-
-    /// From seconds.
-    pub const fn from_secs(s: i64) -> Self {
-        Duration(s * 1000)
-    }
-
-    /// Milliseconds.
-    pub const fn as_millis(self) -> i64 {
-        self.0
-    }
-
-    /// As a standard duration (negative values clamp to zero).
-    pub fn to_std(self) -> std::time::Duration {
-        std::time::Duration::from_millis(u64::try_from(self.0).unwrap_or(0))
-    }
-}
-
-impl fmt::Display for Duration {
-    /// Formats like Prometheus' `model.Duration`: largest units first, `0s` for zero.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut ms = self.0;
-        if ms == 0 {
-            return f.write_str("0s");
-        }
-        if ms < 0 {
-            f.write_str("-")?;
-            ms = -ms;
-        }
-        const UNITS: [(&str, i64); 7] = [
-            ("y", 365 * 86_400_000),
-            ("w", 7 * 86_400_000),
-            ("d", 86_400_000),
-            ("h", 3_600_000),
-            ("m", 60_000),
-            ("s", 1_000),
-            ("ms", 1),
-        ];
-        for (unit, len) in UNITS {
-            let n = ms / len;
-            if n > 0 {
-                write!(f, "{n}{unit}")?;
-                ms -= n * len;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl std::str::FromStr for Duration {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        watchfire_model::parse_duration_ms(s)
-            .map(Duration)
-            .ok_or_else(|| format!("not a valid duration string: {s:?}"))
-    }
-}
-
-impl<'de> Deserialize<'de> for Duration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Option::<String>::deserialize(d)?.unwrap_or_default();
-        if s.is_empty() {
-            // Go's YAML leaves an empty/null duration at zero, which means "unset".
-            return Ok(Duration(0));
-        }
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl Serialize for Duration {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+pub use watchfire_common_config::{Duration, Secret};
 
 /// A byte size with Prometheus' (base-2) units: `10MB` = 10 MiB; `0` alone is zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -212,48 +131,6 @@ impl<'de> Deserialize<'de> for StringOrNumber {
     }
 }
 
-/// A secret (password, token, credentials). Its `Debug` and `Serialize` forms are
-/// `<secret>`; use [`Secret::expose`] to read it.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
-    }
-
-    /// The secret value.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether the secret is empty (unset).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<secret>")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Secret(
-            Option::<String>::deserialize(d)?.unwrap_or_default(),
-        ))
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("<secret>")
-    }
-}
-
 /// Metric/label name validation scheme (`metric_name_validation_scheme`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -350,27 +227,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_format_like_prometheus() {
-        for (s, ms) in [
-            ("1m", 60_000),
-            ("10s", 10_000),
-            ("1h30m", 5_400_000),
-            ("1d", 86_400_000),
-            ("500ms", 500),
-        ] {
-            let d: Duration = s.parse().unwrap();
-            assert_eq!(d.0, ms);
-            assert_eq!(d.to_string(), s);
-        }
-        assert_eq!(Duration(0).to_string(), "0s");
-        assert!(
-            "5x".parse::<Duration>()
-                .unwrap_err()
-                .contains("not a valid duration string")
-        );
-    }
-
-    #[test]
     fn byte_sizes() {
         assert_eq!("10MB".parse::<ByteSize>().unwrap().0, 10 << 20);
         assert_eq!("1KiB".parse::<ByteSize>().unwrap().0, 1024);
@@ -385,14 +241,6 @@ mod tests {
         );
         assert_eq!(ByteSize(15 << 20).to_string(), "15MiB");
         assert_eq!(ByteSize(0).to_string(), "0B");
-    }
-
-    #[test]
-    fn secrets_do_not_leak() {
-        let s = Secret::new("hunter2");
-        assert_eq!(format!("{s:?}"), "<secret>");
-        assert_eq!(serde_json::to_string(&s).unwrap(), "\"<secret>\"");
-        assert_eq!(s.expose(), "hunter2");
     }
 
     #[test]
