@@ -839,6 +839,22 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             "The total number of failed notifications.",
             failed.trim_end().to_string(),
         );
+        let truncated = watchfire_notify::alerts_truncated_total()
+            .iter()
+            .map(|(integration, n)| {
+                format!(
+                    "{}{{integration=\"{integration}\"}} {n}",
+                    watchfire_notify::ALERTS_TRUNCATED_METRIC
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        metric(
+            watchfire_notify::ALERTS_TRUNCATED_METRIC,
+            "counter",
+            "Alerts left out of notifications by max_alerts (every attempt counts).",
+            truncated,
+        );
         metric(
             "alertmanager_alerts_received_total",
             "counter",

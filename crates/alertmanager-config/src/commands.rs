@@ -7,18 +7,18 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Checks that template globs expand and every file is readable.
-fn check_templates(globs: &[String]) -> Result<usize, String> {
-    let mut n = 0;
+/// Expands the template globs (already resolved against the config file's directory by
+/// [`Config::load_file`]) and parses every file the way the runtime loads them, so a
+/// template that would make the Alertmanager fail to start fails the check. The error
+/// names the file and line like amtool: `template: NAME:LINE: MESSAGE`.
+fn check_templates(globs: &[String]) -> Result<(), String> {
+    // Glob syntax first, with amtool's message ("syntax error in pattern").
     for g in globs {
-        let paths = glob::glob(g).map_err(|e| format!("invalid glob {g:?}: {e}"))?;
-        for p in paths {
-            let p = p.map_err(|e| e.to_string())?;
-            std::fs::read_to_string(&p).map_err(|e| format!("open {}: {e}", p.display()))?;
-            n += 1;
-        }
+        glob::Pattern::new(g).map_err(|_| "syntax error in pattern".to_string())?;
     }
-    Ok(n)
+    watchfire_template::NotificationTemplates::new(globs, Path::new(""))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// `amtool check-config FILE...`: prints per-file results; returns 0 when all are valid, 1
@@ -42,7 +42,7 @@ pub fn check_config_command(paths: &[PathBuf], out: &mut dyn Write) -> i32 {
                 let _ = writeln!(out, " - {} templates", cfg.templates.len());
                 if !cfg.templates.is_empty() {
                     match check_templates(&cfg.templates) {
-                        Ok(_) => {
+                        Ok(()) => {
                             let _ = writeln!(out, "  SUCCESS");
                         }
                         Err(e) => {

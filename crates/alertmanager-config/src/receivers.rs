@@ -9,6 +9,10 @@ fn yes() -> bool {
     true
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// Where a node sits in the YAML file (1-based; 0 when built in code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pos {
@@ -27,6 +31,13 @@ pub struct Receiver {
     /// Receiver labels (0.29+); `name` is always set to the receiver's name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// Watchfire extension (Alertmanager rejects the field): when true, an alert that was
+    /// notified as firing and is then silenced is sent to this receiver once more, as
+    /// resolved, so a downstream incident closes instead of staying open while nobody gets
+    /// notified about it. Resolved alerts that are silenced also still reach it. Delivery
+    /// follows each integration's `send_resolved`. Default false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub send_resolved_when_silenced: bool,
     /// Webhooks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhook_configs: Vec<WebhookConfig>,

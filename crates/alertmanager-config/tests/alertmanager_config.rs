@@ -642,3 +642,208 @@ fn amtool_routes_and_check_config_agree() {
         );
     }
 }
+
+/// The output amtool would print on stdout: ours minus the closing "failed to validate"
+/// line, which amtool writes to stderr.
+fn amtool_stdout_part(ours: &str) -> String {
+    ours.lines()
+        .filter(|l| !l.starts_with("failed to validate"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn check_config_parses_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tmpl")).unwrap();
+    let cfg = "route:\n  receiver: r\nreceivers:\n- name: r\ntemplates:\n- 'tmpl/*.tmpl'\n";
+    let cfg_path = write_tmp(dir.path(), "am.yml", cfg);
+    write_tmp(
+        &dir.path().join("tmpl"),
+        "a.tmpl",
+        "{{ define \"ok\" }}hi {{ .Status }}{{ end }}\n",
+    );
+    let run = |p: &Path| {
+        let mut out = Vec::new();
+        let code = check_config_command(&[p.to_path_buf()], &mut out);
+        (code, String::from_utf8(out).unwrap())
+    };
+    let (code, out) = run(&cfg_path);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.ends_with(" - 1 templates\n  SUCCESS\n\n"), "{out}");
+
+    // Unclosed block: the error names the file (base name, as Go) and the line.
+    let broken = "line1\n{{ define \"x\" }}\n{{ if .Foo }}bar\n{{ end }}\n";
+    write_tmp(&dir.path().join("tmpl"), "b.tmpl", broken);
+    let (code, out) = run(&cfg_path);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("\n - 1 templates\n  FAILED: template: b.tmpl:5: unexpected EOF\n"),
+        "{out}"
+    );
+    let mut cases = vec![(broken.to_string(), out)];
+
+    // Unknown function.
+    let nofunc = "{{ define \"x\" }}{{ nofunc . }}{{ end }}\n";
+    write_tmp(&dir.path().join("tmpl"), "b.tmpl", nofunc);
+    let (code, out) = run(&cfg_path);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAILED: template: b.tmpl:1: function \"nofunc\" not defined\n"),
+        "{out}"
+    );
+    cases.push((nofunc.to_string(), out));
+
+    // Glob syntax error.
+    let bad_glob = write_tmp(dir.path(), "glob.yml", &cfg.replace("*.tmpl", "[.tmpl"));
+    let (code, out) = run(&bad_glob);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("  FAILED: syntax error in pattern\n"), "{out}");
+
+    // Same output as amtool, run from another directory (globs are relative to the file).
+    if !amtool() {
+        return;
+    }
+    for (text, ours) in &cases {
+        write_tmp(&dir.path().join("tmpl"), "b.tmpl", text);
+        let o = std::process::Command::new("amtool")
+            .arg("check-config")
+            .arg(&cfg_path)
+            .current_dir("/")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            amtool_stdout_part(ours),
+            "{text}"
+        );
+    }
+    let o = std::process::Command::new("amtool")
+        .arg("check-config")
+        .arg(&bad_glob)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        amtool_stdout_part(&run(&bad_glob).1)
+    );
+}
+
+#[test]
+fn send_resolved_when_silenced_extension() {
+    let yaml = |extra: &str| {
+        format!(
+            "route:\n  receiver: a\nreceivers:\n- name: a\n{extra}  webhook_configs:\n  - url: http://127.0.0.1:1/\n- name: b\n"
+        )
+    };
+    let cfg = Config::load_str(&yaml("  send_resolved_when_silenced: true\n"), "x.yml").unwrap();
+    assert!(cfg.receiver("a").unwrap().send_resolved_when_silenced);
+    assert!(
+        !cfg.receiver("b").unwrap().send_resolved_when_silenced,
+        "default false"
+    );
+    let cfg = Config::load_str(&yaml("  send_resolved_when_silenced: false\n"), "x.yml").unwrap();
+    assert!(!cfg.receiver("a").unwrap().send_resolved_when_silenced);
+    let e = Config::load_str(&yaml("  send_resolved_when_silenced: maybe\n"), "x.yml").unwrap_err();
+    assert!(
+        e.to_string().starts_with("x.yml:5:")
+            && e.to_string().contains("send_resolved_when_silenced"),
+        "{e}"
+    );
+    // `check alertmanager` accepts it; amtool (Alertmanager) rejects the unknown field.
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_tmp(
+        dir.path(),
+        "ext.yml",
+        &yaml("  send_resolved_when_silenced: true\n"),
+    );
+    let mut out = Vec::new();
+    assert_eq!(check_config_command(std::slice::from_ref(&p), &mut out), 0);
+    if !amtool() {
+        return;
+    }
+    let o = std::process::Command::new("amtool")
+        .arg("check-config")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("field send_resolved_when_silenced not found"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn oauth2_http_config() {
+    let doc = |body: &str| {
+        format!(
+            "route:\n  receiver: r\nreceivers:\n- name: r\n  webhook_configs:\n  - url: http://h/\n    http_config:\n      oauth2:\n{body}"
+        )
+    };
+    let full = doc(
+        "        client_id: app\n        client_secret: s3cr3t\n        scopes: [read, write]\n        token_url: https://idp.example/token\n        endpoint_params: {audience: x}\n        proxy_url: http://proxy:3128\n        tls_config: {insecure_skip_verify: true}\n",
+    );
+    let cfg = Config::load_str(&full, "o.yml").unwrap();
+    let h = cfg.receivers[0].webhook_configs[0]
+        .http_config
+        .clone()
+        .unwrap();
+    let o = h.oauth2.unwrap();
+    assert_eq!(o.client_id, "app");
+    assert_eq!(o.scopes, vec!["read", "write"]);
+    assert_eq!(o.token_url.unwrap().0, "https://idp.example/token");
+    assert_eq!(o.endpoint_params["audience"], "x");
+    assert_eq!(o.proxy_url.unwrap().0, "http://proxy:3128");
+    assert!(o.tls_config.is_some());
+    let shown = serde_json::to_string(&o.client_secret).unwrap();
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+
+    let bad = [
+        (
+            "        token_url: http://x/t\n        client_secret: s\n",
+            "oauth2 client_id must be configured",
+        ),
+        (
+            "        client_id: a\n        client_secret: s\n",
+            "oauth2 token_url must be configured",
+        ),
+        (
+            "        client_id: a\n        token_url: http://x/t\n        client_secret: s\n        client_secret_file: f\n",
+            "at most one of oauth2 client_secret & client_secret_file must be configured",
+        ),
+        (
+            "        client_id: a\n        token_url: http://x/t\n        client_secret: s\n        bogus: 1\n",
+            "bogus",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let check_amtool = amtool();
+    for (body, msg) in bad {
+        let text = doc(body);
+        let e = Config::load_str(&text, "o.yml").unwrap_err();
+        assert!(e.to_string().contains(msg), "{body}: {e}");
+        if check_amtool {
+            let p = write_tmp(dir.path(), "o.yml", &text);
+            let o = std::process::Command::new("amtool")
+                .arg("check-config")
+                .arg(&p)
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(1), "{body}");
+            let theirs = String::from_utf8_lossy(&o.stdout);
+            assert!(theirs.contains(msg) || msg == "bogus", "{body}: {theirs}");
+        }
+    }
+    if check_amtool {
+        let p = write_tmp(dir.path(), "full.yml", &full);
+        let o = std::process::Command::new("amtool")
+            .arg("check-config")
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+    }
+}

@@ -94,8 +94,10 @@ pub struct Options {
     /// connections instead of opening one connection per group at the same instant;
     /// other receivers are not affected.
     pub max_concurrent_sends: usize,
-    /// Receivers that still get resolved notifications for silenced alerts (runtime
-    /// extension; `alertmanager.yml` has no such field).
+    /// Receivers that get a resolved notification when a notified alert is silenced (see
+    /// [`watchfire_alertmanager_config::Receiver::send_resolved_when_silenced`], the
+    /// `alertmanager.yml` form of this Watchfire extension). The receivers that set the
+    /// flag in the loaded config are added to these (at start and on every reload).
     pub send_resolved_when_silenced: HashSet<String>,
     /// Version shown by the status endpoint.
     pub version: VersionInfo,
@@ -142,6 +144,9 @@ pub(crate) struct Runtime {
     /// Per receiver, one send limiter per integration (same order as `integrations`).
     pub send_limits: HashMap<String, Arc<Vec<tokio::sync::Semaphore>>>,
     pub time_intervals: HashMap<String, NamedTimeInterval>,
+    /// [`Options::send_resolved_when_silenced`] plus the receivers whose config sets
+    /// `send_resolved_when_silenced: true`.
+    pub send_resolved_when_silenced: HashSet<String>,
 }
 
 impl Runtime {
@@ -150,14 +155,10 @@ impl Runtime {
             receiver: String::new(),
             message: "configuration has no route".into(),
         })?;
-        let templates = Arc::new(
-            NotificationTemplates::new(&config.templates, &opts.template_base_dir).map_err(
-                |e| Error::Receiver {
-                    receiver: String::new(),
-                    message: format!("templates: {e}"),
-                },
-            )?,
-        );
+        let templates = Arc::new(NotificationTemplates::new(
+            &config.templates,
+            &opts.template_base_dir,
+        )?);
         let mut integrations = HashMap::new();
         let mut send_limits = HashMap::new();
         for r in &config.receivers {
@@ -179,6 +180,7 @@ impl Runtime {
             .map(|t| (t.name.clone(), t.clone()))
             .collect();
         let inhibit_rules = config.inhibit_rules.iter().map(InhibitRule::new).collect();
+        let send_resolved_when_silenced = resolved_when_silenced(&config, opts);
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Ok(Runtime {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -188,8 +190,23 @@ impl Runtime {
             integrations,
             send_limits,
             time_intervals,
+            send_resolved_when_silenced,
         })
     }
+}
+
+/// The receivers that get resolved notifications for silenced alerts: the runtime option
+/// plus the config's `send_resolved_when_silenced: true` receivers.
+fn resolved_when_silenced(config: &Config, opts: &Options) -> HashSet<String> {
+    let mut set = opts.send_resolved_when_silenced.clone();
+    set.extend(
+        config
+            .receivers
+            .iter()
+            .filter(|r| r.send_resolved_when_silenced)
+            .map(|r| r.name.clone()),
+    );
+    set
 }
 
 /// Shared state behind [`Alertmanager`].

@@ -15,9 +15,10 @@ use watchfire_alertmanager_config::{Route, RouteId, RouteOpts};
 /// dispatcher maintenance does every 30s.
 const GROUP_GC_MS: i64 = 30_000;
 
-/// What a flush hands to the pipeline.
-#[derive(Debug, Clone)]
-pub struct FlushInfo {
+/// What does not change between flushes of one group: shared by every flush of it, so a
+/// flush does not copy the key, the labels or the route options.
+#[derive(Debug)]
+pub struct GroupInfo {
     /// Group key (`{}/{...}:{...}`).
     pub group_key: String,
     /// Receiver name.
@@ -26,15 +27,49 @@ pub struct FlushInfo {
     pub group_labels: LabelSet,
     /// Route options.
     pub opts: RouteOpts,
+}
+
+/// What a flush hands to the pipeline.
+#[derive(Debug, Clone)]
+pub struct FlushInfo {
+    /// The group.
+    pub group: Arc<GroupInfo>,
     /// Time of the timer tick.
     pub tick: Millis,
 }
 
+/// One alert of a flush: the stored alert (shared, not copied) and its end time as the
+/// notification sees it. Firing alerts get `0` so they cannot resolve while the
+/// notification is in flight; the mute stage may resolve a silenced one (see
+/// [`crate::mute::mute_outcome`]).
+#[derive(Debug, Clone)]
+pub struct FlushedAlert {
+    /// Fingerprint of the labels.
+    pub fp: Fingerprint,
+    /// The alert as stored when the group flushed.
+    pub alert: Arc<Alert>,
+    /// Effective end time (`0` = firing).
+    pub ends_at: Millis,
+}
+
+impl FlushedAlert {
+    /// Resolved at `now` (see [`Alert::resolved_at`]).
+    pub fn resolved_at(&self, now: Millis) -> bool {
+        self.ends_at != 0 && self.ends_at <= now
+    }
+    /// `firing` or `resolved` at `now`.
+    pub fn status_at(&self, now: Millis) -> &'static str {
+        if self.resolved_at(now) {
+            "resolved"
+        } else {
+            "firing"
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Group {
-    pub key: String,
-    pub labels: LabelSet,
-    pub opts: RouteOpts,
+    pub info: Arc<GroupInfo>,
     pub alerts: BTreeMap<Fingerprint, Arc<Alert>>,
     pub next_flush: Millis,
     pub has_flushed: bool,
@@ -83,19 +118,21 @@ fn group_fingerprint(route: &Route, labels: &LabelSet) -> Fingerprint {
 /// Alertmanager's alert order in notifications: by `job`, then `instance`, then start
 /// time, then labels.
 pub fn sort_alerts(v: &mut [Alert]) {
-    v.sort_by(|a, b| {
-        for k in ["job", "instance"] {
-            match (a.labels.get(k), b.labels.get(k)) {
-                (Some(x), Some(y)) if x != y => return x.cmp(y),
-                (Some(_), None) => return std::cmp::Ordering::Less,
-                (None, Some(_)) => return std::cmp::Ordering::Greater,
-                _ => {}
-            }
+    v.sort_by(alert_order);
+}
+
+fn alert_order(a: &Alert, b: &Alert) -> std::cmp::Ordering {
+    for k in ["job", "instance"] {
+        match (a.labels.get(k), b.labels.get(k)) {
+            (Some(x), Some(y)) if x != y => return x.cmp(y),
+            (Some(_), None) => return std::cmp::Ordering::Less,
+            (None, Some(_)) => return std::cmp::Ordering::Greater,
+            _ => {}
         }
-        a.starts_at
-            .cmp(&b.starts_at)
-            .then_with(|| a.labels.cmp(&b.labels))
-    });
+    }
+    a.starts_at
+        .cmp(&b.starts_at)
+        .then_with(|| a.labels.cmp(&b.labels))
 }
 
 impl Core {
@@ -116,13 +153,16 @@ impl Core {
                     let labels = route.group_labels(&a.labels);
                     st.timers.insert((now + gw, gid));
                     Group {
-                        key: format!(
-                            "{}:{}",
-                            route.key,
-                            watchfire_alertmanager_config::label_set_string(&labels)
-                        ),
-                        labels,
-                        opts: route.opts.clone(),
+                        info: Arc::new(GroupInfo {
+                            group_key: format!(
+                                "{}:{}",
+                                route.key,
+                                watchfire_alertmanager_config::label_set_string(&labels)
+                            ),
+                            receiver: route.opts.receiver.clone(),
+                            group_labels: labels,
+                            opts: route.opts.clone(),
+                        }),
                         alerts: BTreeMap::new(),
                         next_flush: now + gw,
                         has_flushed: false,
@@ -185,7 +225,7 @@ impl Core {
                 };
                 let tick = g.next_flush;
                 g.has_flushed = true;
-                g.next_flush = tick + g.opts.group_interval.as_millis();
+                g.next_flush = tick + g.info.opts.group_interval.as_millis();
                 if g.alerts.is_empty() {
                     st.timers.insert((g.next_flush, gid));
                     continue;
@@ -193,22 +233,22 @@ impl Core {
                 g.in_flight = true;
                 let mut alerts = Vec::with_capacity(g.alerts.len());
                 let mut resolved = Vec::new();
-                for a in g.alerts.values() {
-                    let mut a = Alert::clone(a);
-                    if a.resolved_at(now) {
-                        resolved.push((a.fingerprint(), a.updated_at));
+                for (fp, a) in &g.alerts {
+                    let ends_at = if a.resolved_at(now) {
+                        resolved.push((*fp, a.updated_at));
+                        a.ends_at
                     } else {
-                        // Firing alerts must not resolve while the notification is in flight.
-                        a.ends_at = 0;
-                    }
-                    alerts.push(a);
+                        0
+                    };
+                    alerts.push(FlushedAlert {
+                        fp: *fp,
+                        alert: Arc::clone(a),
+                        ends_at,
+                    });
                 }
-                sort_alerts(&mut alerts);
+                alerts.sort_by(|a, b| alert_order(&a.alert, &b.alert));
                 let info = FlushInfo {
-                    group_key: g.key.clone(),
-                    receiver: g.opts.receiver.clone(),
-                    group_labels: g.labels.clone(),
-                    opts: g.opts.clone(),
+                    group: Arc::clone(&g.info),
                     tick,
                 };
                 started.push((gid, info, alerts, resolved));
@@ -266,9 +306,9 @@ impl Core {
         st.groups
             .values()
             .map(|g| GroupSnapshot {
-                labels: g.labels.clone(),
-                receiver: g.opts.receiver.clone(),
-                group_key: g.key.clone(),
+                labels: g.info.group_labels.clone(),
+                receiver: g.info.receiver.clone(),
+                group_key: g.info.group_key.clone(),
                 alerts: g.alerts.values().map(|a| Alert::clone(a)).collect(),
             })
             .collect()

@@ -37,6 +37,10 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A `templates:` file does not parse (or a glob is malformed): the same text as
+    /// `check alertmanager` prints, e.g. `template: b.tmpl:5: unexpected EOF`.
+    #[error("{0}")]
+    Template(#[from] watchfire_template::TemplateError),
     /// The configuration cannot be applied (e.g. a receiver's integrations fail to build).
     #[error("receiver {receiver:?}: {message}")]
     Receiver {

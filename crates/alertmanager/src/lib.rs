@@ -47,9 +47,14 @@
 //! * Notification history: every attempt (group, receiver, integration, time, outcome,
 //!   error, alerts), bounded ([`Options::history_capacity`], 10k) and persisted; plus a
 //!   per-integration delivery status (last attempt/success/error).
-//! * [`Options::send_resolved_when_silenced`]: receivers listed there still get resolved
-//!   notifications for silenced alerts. It is a runtime option because
-//!   `alertmanager.yml` is decoded strictly and has no such field.
+//! * `send_resolved_when_silenced: true` on a receiver in `alertmanager.yml` (or the
+//!   receiver's name in [`Options::send_resolved_when_silenced`]): that receiver is told
+//!   once, as resolved, about an alert it was notified about and that is now silenced
+//!   ([`mute::mute_outcome`]); see `docs/alertmanager-extensions.md`. Alertmanager
+//!   rejects the field. The set is rebuilt with the rest of the config on reload.
+//! * Templates: a `templates:` file that does not parse fails start and
+//!   [`Alertmanager::apply_config`] with [`Error::Template`] (the old config stays), the
+//!   same text `check alertmanager` prints.
 //!
 //! # HTTP API ([`api_router`])
 //!

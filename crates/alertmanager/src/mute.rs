@@ -4,7 +4,7 @@
 use crate::clock::Millis;
 use crate::silence::Silences;
 use crate::store::AlertStore;
-use crate::types::{Fingerprint, LabelSet};
+use crate::types::{Alert, Fingerprint, LabelSet};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use watchfire_alertmanager_config::InhibitRule;
@@ -14,6 +14,27 @@ pub trait Muter {
     /// The IDs of whatever mutes `labels` at `now` (silence IDs or inhibiting alert
     /// fingerprints); empty when not muted.
     fn mutes(&self, labels: &LabelSet, now: Millis) -> Vec<String>;
+}
+
+/// What the mute stage passes on for one alert of a flush to one receiver: nothing when
+/// inhibited; the alert itself when not silenced; when silenced, nothing, or (for a
+/// receiver with `send_resolved_when_silenced`) the alert as resolved at `now`, so that
+/// the notification log's dedup sends that receiver one resolved notification for an
+/// alert it was told is firing, and nothing more while the silence lasts.
+pub fn mute_outcome(
+    mut alert: Alert,
+    silenced: bool,
+    inhibited: bool,
+    send_resolved_when_silenced: bool,
+    now: Millis,
+) -> Option<Alert> {
+    if inhibited || (silenced && !send_resolved_when_silenced) {
+        return None;
+    }
+    if silenced && !alert.resolved_at(now) {
+        alert.ends_at = now;
+    }
+    Some(alert)
 }
 
 /// Active silences as a muter.

@@ -3,7 +3,7 @@
 //! stage writes it, so restarts never re-send what was already delivered.
 
 use crate::clock::Millis;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::persist;
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
@@ -58,10 +58,14 @@ impl NflogEntry {
     }
 }
 
+/// Entries by group key, then integration: a lookup borrows the caller's key instead of
+/// building an owned one (this runs for every notification).
+type Entries = HashMap<String, HashMap<ReceiverKey, NflogEntry>>;
+
 /// The log.
 #[derive(Debug)]
 pub struct Nflog {
-    entries: RwLock<HashMap<(String, ReceiverKey), NflogEntry>>,
+    entries: RwLock<Entries>,
     retention_ms: i64,
     path: Option<PathBuf>,
     /// Set by every change, cleared by [`Nflog::snapshot_if_dirty`].
@@ -73,12 +77,14 @@ pub struct Nflog {
 impl Nflog {
     /// A log persisted at `path` (None = memory only), loading an existing snapshot.
     pub fn open(path: Option<PathBuf>, retention_ms: i64) -> Result<Self> {
-        let mut map = HashMap::new();
+        let mut map = Entries::new();
         if let Some(p) = &path
             && let Some(list) = persist::read::<Vec<NflogEntry>>(p)?
         {
             for e in list {
-                map.insert((e.group_key.clone(), e.receiver.clone()), e);
+                map.entry(e.group_key.clone())
+                    .or_default()
+                    .insert(e.receiver.clone(), e);
             }
         }
         Ok(Nflog {
@@ -92,10 +98,19 @@ impl Nflog {
 
     /// The last entry for a group and integration.
     pub fn query(&self, group_key: &str, receiver: &ReceiverKey) -> Option<NflogEntry> {
-        self.entries
-            .read()
-            .get(&(group_key.to_string(), receiver.clone()))
-            .cloned()
+        self.with_entry(group_key, receiver, |e| e.cloned())
+    }
+
+    /// Calls `f` with the last entry for a group and integration, under the read lock
+    /// (no copy).
+    pub fn with_entry<R>(
+        &self,
+        group_key: &str,
+        receiver: &ReceiverKey,
+        f: impl FnOnce(Option<&NflogEntry>) -> R,
+    ) -> R {
+        let entries = self.entries.read();
+        f(entries.get(group_key).and_then(|m| m.get(receiver)))
     }
 
     /// Records a notification. The entry lives for `expiry` (2x repeat_interval, as
@@ -121,9 +136,18 @@ impl Nflog {
             timestamp: now,
             expires_at,
         };
-        self.entries
-            .write()
-            .insert((group_key.to_string(), receiver.clone()), e);
+        let mut entries = self.entries.write();
+        match entries.get_mut(group_key) {
+            Some(m) => {
+                m.insert(receiver.clone(), e);
+            }
+            None => {
+                entries.insert(
+                    group_key.to_string(),
+                    HashMap::from([(receiver.clone(), e)]),
+                );
+            }
+        }
         self.dirty.store(true, Ordering::Release);
     }
 
@@ -132,7 +156,8 @@ impl Nflog {
         if let Some(e) = self
             .entries
             .write()
-            .get_mut(&(group_key.to_string(), receiver.clone()))
+            .get_mut(group_key)
+            .and_then(|m| m.get_mut(receiver))
         {
             e.expires_at = e.expires_at.max(expires_at);
             self.dirty.store(true, Ordering::Release);
@@ -142,14 +167,23 @@ impl Nflog {
     /// Drops expired entries; returns how many.
     pub fn gc(&self, now: Millis) -> usize {
         let mut e = self.entries.write();
-        let before = e.len();
-        e.retain(|_, v| v.expires_at > now);
-        before - e.len()
+        let mut dropped = 0;
+        e.retain(|_, m| {
+            let before = m.len();
+            m.retain(|_, v| v.expires_at > now);
+            dropped += before - m.len();
+            !m.is_empty()
+        });
+        dropped
     }
 
     /// All entries.
     pub fn list(&self) -> Vec<NflogEntry> {
-        self.entries.read().values().cloned().collect()
+        self.entries
+            .read()
+            .values()
+            .flat_map(|m| m.values().cloned())
+            .collect()
     }
 
     /// Writes the snapshot when something changed since the last one; whether it wrote.
@@ -167,12 +201,35 @@ impl Nflog {
         r.map(|()| true)
     }
 
-    /// Writes the snapshot (no-op without a path).
+    /// Writes the snapshot (no-op without a path). The entries are encoded from the
+    /// map under the read lock, without copying them (this runs every second while
+    /// notifications go out); the file is written after the lock is released.
     pub fn snapshot(&self) -> Result<()> {
         let Some(p) = &self.path else { return Ok(()) };
         let _w = self.writing.lock();
-        let mut list = self.list();
-        list.sort_by(|a, b| (&a.group_key, &a.receiver).cmp(&(&b.group_key, &b.receiver)));
-        persist::write_atomic(p, &list)
+        let io = |source| Error::Io {
+            path: p.to_path_buf(),
+            source,
+        };
+        let data = {
+            let entries = self.entries.read();
+            let mut list: Vec<&NflogEntry> = entries.values().flat_map(|m| m.values()).collect();
+            list.sort_by(|a, b| (&a.group_key, &a.receiver).cmp(&(&b.group_key, &b.receiver)));
+            serde_json::to_vec(&list).map_err(|e| io(std::io::Error::other(e)))?
+        };
+        write_file_atomic(p, &data).map_err(io)
     }
+}
+
+/// `persist::write_atomic` for bytes already encoded: temp file, fsync, rename, so a
+/// crash never leaves a torn file.
+fn write_file_atomic(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
 }

@@ -2,18 +2,25 @@
 //! active/mute time intervals → per integration, concurrently: dedup (notification log)
 //! → retry (with backoff until the next group_interval) → record (log + history).
 //! Each stage is a function from alerts to alerts; an empty result stops the pipeline.
+//!
+//! Cost matters here: when thousands of groups flush at once, each one runs this. Alerts
+//! travel as shared [`FlushedAlert`]s, and the notification is built once a send slot
+//! is held, so groups queued behind the per-integration limit hold no payload. It is a
+//! borrowed [`NotificationView`]: the webhook encodes it without copying labels; other
+//! integrations turn it into template data.
 
 use crate::alertmanager::{Core, Runtime};
 use crate::clock::{Millis, format_rfc3339};
-use crate::dispatch::FlushInfo;
+use crate::dispatch::{FlushInfo, FlushedAlert};
 use crate::history::HistoryEntry;
 use crate::integration::Integration;
-use crate::mute::{Muter, Silencer};
+use crate::mute::{Muter, Silencer, mute_outcome};
 use crate::nflog::{NflogEntry, ReceiverKey};
 use crate::types::{Alert, AlertStatus, LabelSet, alert_hash};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
-use watchfire_template::{AlertData, NotificationData};
+use watchfire_notify::{AlertView, NotificationView};
+use watchfire_template::NotificationData;
 
 /// Alertmanager never gives a notification less than this to complete.
 const MIN_TIMEOUT_MS: i64 = 10_000;
@@ -23,16 +30,17 @@ pub(crate) async fn run(
     core: &Arc<Core>,
     rt: &Arc<Runtime>,
     info: FlushInfo,
-    alerts: Vec<Alert>,
+    alerts: Vec<FlushedAlert>,
 ) -> bool {
     let alerts = mute_stage(core, rt, &info, alerts);
-    if alerts.is_empty() || time_muted(rt, &info) {
+    if alerts.is_empty() || time_muted(rt, &info, core.clock.now()) {
         return true;
     }
-    let Some(integrations) = rt.integrations.get(&info.receiver).cloned() else {
+    let receiver = &info.group.receiver;
+    let Some(integrations) = rt.integrations.get(receiver).cloned() else {
         return true;
     };
-    let limits = rt.send_limits.get(&info.receiver).cloned();
+    let limits = rt.send_limits.get(receiver).cloned();
     // The common case, one integration: no extra task (this already runs on the group's).
     if let [integ] = integrations.as_slice() {
         let limit = limits.as_ref().and_then(|l| l.first());
@@ -62,34 +70,45 @@ pub(crate) async fn run(
     ok
 }
 
-/// Inhibition then silences; records each alert's status in the marker.
-fn mute_stage(core: &Core, rt: &Runtime, info: &FlushInfo, alerts: Vec<Alert>) -> Vec<Alert> {
+/// Inhibition then silences; records each alert's status in the marker. What passes
+/// follows [`mute_outcome`]: silenced alerts reach receivers with
+/// `send_resolved_when_silenced` as resolved, others not at all.
+fn mute_stage(
+    core: &Core,
+    rt: &Runtime,
+    info: &FlushInfo,
+    alerts: Vec<FlushedAlert>,
+) -> Vec<FlushedAlert> {
     let now = core.clock.now();
     let inhibitor = core.inhibitor(rt);
     let silencer = Silencer(&core.silences);
-    let keep_silenced_resolved = core
-        .opts
+    let keep_silenced_resolved = rt
         .send_resolved_when_silenced
-        .contains(&info.receiver);
+        .contains(&info.group.receiver);
     alerts
         .into_iter()
-        .filter(|a| {
-            let inhibited = inhibitor.mutes(&a.labels, now);
-            let silenced = silencer.mutes(&a.labels, now);
-            let keep = inhibited.is_empty()
-                && (silenced.is_empty() || (keep_silenced_resolved && a.resolved_at(now)));
-            core.store.set_status(
-                a.fingerprint(),
-                AlertStatus::from_mutes(silenced, inhibited),
-            );
-            keep
+        .filter_map(|mut a| {
+            let inhibited = inhibitor.mutes(&a.alert.labels, now);
+            let silenced = silencer.mutes(&a.alert.labels, now);
+            let (is_inhibited, is_silenced) = (!inhibited.is_empty(), !silenced.is_empty());
+            core.store
+                .set_status(a.fp, AlertStatus::from_mutes(silenced, inhibited));
+            if is_silenced && !is_inhibited {
+                // Rare: only then is a copy made, to apply the shared rule.
+                let mut copy = Alert::clone(&a.alert);
+                copy.ends_at = a.ends_at;
+                a.ends_at = mute_outcome(copy, true, false, keep_silenced_resolved, now)?.ends_at;
+                return Some(a);
+            }
+            (!is_inhibited).then_some(a)
         })
         .collect()
 }
 
-/// Whether the route's time intervals mute the group at the tick time.
-fn time_muted(rt: &Runtime, info: &FlushInfo) -> bool {
-    let Ok(t) = jiff::Timestamp::from_millisecond(info.tick) else {
+/// Whether the route's time intervals mute the group now: like Alertmanager, at the time
+/// the flush runs (a late flush across an interval boundary sees the boundary).
+fn time_muted(rt: &Runtime, info: &FlushInfo, now: Millis) -> bool {
+    let Ok(t) = jiff::Timestamp::from_millisecond(now) else {
         return false;
     };
     let inside = |names: &[String]| {
@@ -97,11 +116,11 @@ fn time_muted(rt: &Runtime, info: &FlushInfo) -> bool {
             .iter()
             .any(|n| rt.time_intervals.get(n).is_some_and(|ti| ti.contains(t)))
     };
-    let active = &info.opts.active_time_intervals;
+    let active = &info.group.opts.active_time_intervals;
     if !active.is_empty() && !inside(active) {
         return true;
     }
-    inside(&info.opts.mute_time_intervals)
+    inside(&info.group.opts.mute_time_intervals)
 }
 
 /// Alertmanager's `DedupStage.needsUpdate`, plus acknowledgements: when every firing alert
@@ -131,15 +150,34 @@ fn needs_update(
     !all_acked && entry.timestamp < now - repeat_ms
 }
 
-fn common(maps: &[&LabelSet]) -> BTreeMap<String, String> {
-    let Some((first, rest)) = maps.split_first() else {
-        return BTreeMap::new();
-    };
-    first
-        .iter()
-        .filter(|(k, v)| rest.iter().all(|m| m.get(*k) == Some(*v)))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+/// The notification for `alerts`, borrowed from the group and the alerts (see
+/// [`NotificationView`]).
+fn notification_view<'a>(
+    receiver: &'a str,
+    group_key: &'a str,
+    group_labels: &'a LabelSet,
+    external_url: &'a str,
+    alerts: &[&'a FlushedAlert],
+    now: Millis,
+) -> NotificationView<'a> {
+    NotificationView {
+        receiver,
+        group_key,
+        group_labels,
+        external_url,
+        alerts: alerts
+            .iter()
+            .map(|a| AlertView {
+                resolved: a.resolved_at(now),
+                labels: &a.alert.labels,
+                annotations: &a.alert.annotations,
+                starts_at: format_rfc3339(a.alert.starts_at),
+                ends_at: format_rfc3339(a.ends_at),
+                generator_url: &a.alert.generator_url,
+                fingerprint: a.fp.to_string(),
+            })
+            .collect(),
+    }
 }
 
 /// The template data for one notification.
@@ -148,32 +186,10 @@ pub fn notification_data(
     group_key: &str,
     group_labels: &LabelSet,
     external_url: &str,
-    alerts: &[&Alert],
+    alerts: &[&FlushedAlert],
     now: Millis,
 ) -> NotificationData {
-    let firing = alerts.iter().any(|a| !a.resolved_at(now));
-    NotificationData {
-        receiver: receiver.to_string(),
-        status: if firing { "firing" } else { "resolved" }.to_string(),
-        alerts: alerts
-            .iter()
-            .map(|a| AlertData {
-                status: a.status_at(now).to_string(),
-                labels: a.labels.clone(),
-                annotations: a.annotations.clone(),
-                starts_at: format_rfc3339(a.starts_at),
-                ends_at: format_rfc3339(a.ends_at),
-                generator_url: a.generator_url.clone(),
-                fingerprint: a.fingerprint().to_string(),
-            })
-            .collect(),
-        group_labels: group_labels.clone(),
-        common_labels: common(&alerts.iter().map(|a| &a.labels).collect::<Vec<_>>()),
-        common_annotations: common(&alerts.iter().map(|a| &a.annotations).collect::<Vec<_>>()),
-        external_url: external_url.to_string(),
-        group_key: group_key.to_string(),
-        truncated_alerts: 0,
-    }
+    notification_view(receiver, group_key, group_labels, external_url, alerts, now).to_data()
 }
 
 /// Dedup → retry → record for one integration; `true` on success or nothing to do.
@@ -182,11 +198,12 @@ async fn integration_stages(
     integ: &dyn Integration,
     limit: Option<&tokio::sync::Semaphore>,
     info: &FlushInfo,
-    alerts: &[Alert],
+    alerts: &[FlushedAlert],
 ) -> bool {
     let now = core.clock.now();
+    let group = &info.group;
     let key = ReceiverKey {
-        receiver: info.receiver.clone(),
+        receiver: group.receiver.clone(),
         integration: integ.name().to_string(),
         index: integ.index(),
     };
@@ -195,34 +212,34 @@ async fn integration_stages(
     let mut resolved = Vec::new();
     let mut all_acked = true;
     for a in alerts {
-        let h = alert_hash(&a.labels);
+        let h = alert_hash(&a.alert.labels);
         if a.resolved_at(now) {
             resolved.push(h);
         } else {
             firing.push(h);
-            all_acked &= core.acks.is_acked(a.fingerprint());
+            all_acked &= core.acks.is_acked(a.fp);
         }
     }
     let firing_set: HashSet<u64> = firing.iter().copied().collect();
     let resolved_set: HashSet<u64> = resolved.iter().copied().collect();
-    let entry = core.nflog.query(&info.group_key, &key);
-    let repeat = info.opts.repeat_interval.as_millis();
-    if !needs_update(
-        entry.as_ref(),
-        &firing_set,
-        &resolved_set,
-        integ.send_resolved(),
-        repeat,
-        all_acked,
-        now,
-    ) {
+    let repeat = group.opts.repeat_interval.as_millis();
+    let (update, stale) = core.nflog.with_entry(&group.group_key, &key, |entry| {
+        let update = needs_update(
+            entry,
+            &firing_set,
+            &resolved_set,
+            integ.send_resolved(),
+            repeat,
+            all_acked,
+            now,
+        );
+        (update, entry.is_some_and(|e| e.timestamp < now - repeat))
+    });
+    if !update {
         // Held back only by acknowledgements: keep the entry alive so its expiry (2x
         // repeat_interval) does not turn into a re-send.
-        if all_acked
-            && let Some(e) = &entry
-            && e.timestamp < now - repeat
-        {
-            core.nflog.extend(&info.group_key, &key, now + 2 * repeat);
+        if all_acked && stale {
+            core.nflog.extend(&group.group_key, &key, now + 2 * repeat);
         }
         return true;
     }
@@ -230,7 +247,7 @@ async fn integration_stages(
     if !integ.send_resolved() && firing.is_empty() {
         // Nothing to send, but log the resolved set for the next dedup.
         core.nflog.log(
-            &info.group_key,
+            &group.group_key,
             &key,
             firing,
             resolved,
@@ -239,26 +256,18 @@ async fn integration_stages(
         );
         return true;
     }
-    let sent: Vec<&Alert> = alerts
+    let sent: Vec<&FlushedAlert> = alerts
         .iter()
         .filter(|a| integ.send_resolved() || !a.resolved_at(now))
         .collect();
-    let data = notification_data(
-        &info.receiver,
-        &info.group_key,
-        &info.group_labels,
-        &core.opts.external_url,
-        &sent,
-        now,
-    );
-    let deadline = info.tick + info.opts.group_interval.as_millis().max(MIN_TIMEOUT_MS);
-    if !retry(core, integ, limit, &key, info, &data, deadline).await {
+    let deadline = info.tick + group.opts.group_interval.as_millis().max(MIN_TIMEOUT_MS);
+    if !retry(core, integ, limit, &key, info, &sent, now, deadline).await {
         core.metrics.failed_final();
         return false;
     }
     // Record.
     core.nflog.log(
-        &info.group_key,
+        &group.group_key,
         &key,
         firing,
         resolved,
@@ -278,23 +287,28 @@ fn backoff_ms(attempt: u32) -> i64 {
     d.min(60_000.0) as i64
 }
 
+/// Sends until success, a permanent error or the deadline. The notification is built
+/// on the first attempt, once a send slot is held, and reused by later attempts.
+#[allow(clippy::too_many_arguments)]
 async fn retry(
     core: &Core,
     integ: &dyn Integration,
     slots: Option<&tokio::sync::Semaphore>,
     key: &ReceiverKey,
     info: &FlushInfo,
-    data: &NotificationData,
+    sent: &[&FlushedAlert],
+    now: Millis,
     deadline: Millis,
 ) -> bool {
-    let fps = |status: &str| -> Vec<String> {
-        data.alerts
-            .iter()
-            .filter(|a| a.status == status)
-            .map(|a| a.fingerprint.clone())
+    let group = &info.group;
+    let fps = |resolved: bool| -> Vec<String> {
+        sent.iter()
+            .filter(|a| a.resolved_at(now) == resolved)
+            .map(|a| a.fp.to_string())
             .collect()
     };
-    let (firing_fps, resolved_fps) = (fps("firing"), fps("resolved"));
+    let (firing_fps, resolved_fps) = (fps(false), fps(true));
+    let mut view: Option<NotificationView<'_>> = None;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
@@ -308,8 +322,18 @@ async fn retry(
                 Some(s) => s.acquire().await.ok(),
                 None => None,
             };
+            let view = view.get_or_insert_with(|| {
+                notification_view(
+                    &group.receiver,
+                    &group.group_key,
+                    &group.group_labels,
+                    &core.opts.external_url,
+                    sent,
+                    now,
+                )
+            });
             real = std::time::Instant::now();
-            integ.notify(data).await
+            integ.notify_view(view).await
         };
         let result = match tokio::time::timeout(limit, call).await {
             Ok(r) => r,
@@ -327,7 +351,7 @@ async fn retry(
         };
         core.history.record(HistoryEntry {
             time: started,
-            group_key: info.group_key.clone(),
+            group_key: group.group_key.clone(),
             receiver: key.receiver.clone(),
             integration: key.integration.clone(),
             index: key.index,

@@ -16,6 +16,16 @@ use watchfire_alertmanager_config::{HttpClientConfig, TlsConfig};
 /// `Alertmanager/<version>`).
 pub const USER_AGENT: &str = concat!("Watchfire/", env!("CARGO_PKG_VERSION"));
 
+/// The `Content-Type` of JSON bodies.
+pub(crate) const JSON: &str = "application/json";
+
+/// Where a request goes: a URL parsed once when the notifier was built, or text
+/// (from a file, or one that does not parse) parsed per request.
+pub(crate) enum Target {
+    Parsed(reqwest::Url),
+    Text(String),
+}
+
 /// How much of an error response body goes into the error message.
 const MAX_ERROR_BODY: usize = 1024;
 
@@ -166,6 +176,23 @@ impl HttpSender {
         .await
     }
 
+    /// `send` to a [`Target`].
+    pub async fn send_to(
+        &self,
+        method: reqwest::Method,
+        target: Target,
+        content_type: &str,
+        body: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, NotifyError> {
+        let url = match target {
+            Target::Parsed(u) => u,
+            Target::Text(t) => parse_url(&t)?,
+        };
+        self.send_url(method, url, content_type, body, timeout, None)
+            .await
+    }
+
     async fn send_inner(
         &self,
         method: reqwest::Method,
@@ -175,12 +202,35 @@ impl HttpSender {
         timeout: Option<Duration>,
         authorization: Option<&str>,
     ) -> Result<Reply, NotifyError> {
-        let url = reqwest::Url::parse(url)
-            .map_err(|e| NotifyError::permanent(format!("invalid URL <redacted>: {e}")))?;
+        let url = parse_url(url)?;
+        self.send_url(method, url, content_type, body, timeout, authorization)
+            .await
+    }
+
+    async fn send_url(
+        &self,
+        method: reqwest::Method,
+        url: reqwest::Url,
+        content_type: &str,
+        body: Vec<u8>,
+        timeout: Option<Duration>,
+        authorization: Option<&str>,
+    ) -> Result<Reply, NotifyError> {
+        // Static header values need no validation per request.
+        let content_type = if content_type == JSON {
+            HeaderValue::from_static(JSON)
+        } else {
+            HeaderValue::from_str(content_type).map_err(|_| {
+                NotifyError::permanent(format!("invalid Content-Type {content_type:?}"))
+            })?
+        };
         let mut req = self
             .client
             .request(method, url)
-            .header(reqwest::header::USER_AGENT, USER_AGENT)
+            .header(
+                reqwest::header::USER_AGENT,
+                HeaderValue::from_static(USER_AGENT),
+            )
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
         let auth = match authorization {
@@ -235,10 +285,24 @@ impl HttpSender {
     }
 }
 
+fn parse_url(url: &str) -> Result<reqwest::Url, NotifyError> {
+    reqwest::Url::parse(url)
+        .map_err(|e| NotifyError::permanent(format!("invalid URL <redacted>: {e}")))
+}
+
 /// Go's `json.Encoder` output: the value plus a trailing newline.
 pub(crate) fn encode_json(v: &impl serde::Serialize) -> Result<Vec<u8>, NotifyError> {
-    let mut body =
-        serde_json::to_vec(v).map_err(|e| NotifyError::permanent(format!("encoding JSON: {e}")))?;
+    encode_json_with_capacity(v, 256)
+}
+
+/// [`encode_json`] into a buffer of `capacity` bytes to start with.
+pub(crate) fn encode_json_with_capacity(
+    v: &impl serde::Serialize,
+    capacity: usize,
+) -> Result<Vec<u8>, NotifyError> {
+    let mut body = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut body, v)
+        .map_err(|e| NotifyError::permanent(format!("encoding JSON: {e}")))?;
     body.push(b'\n');
     Ok(body)
 }

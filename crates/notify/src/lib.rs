@@ -28,6 +28,15 @@
 //!   offers it, MAIL/RCPT/DATA) with a MIME message we build ourselves.
 //! * Secrets never reach logs or error messages: URLs are redacted from
 //!   transport errors and credentials are only ever put into headers.
+//! * [`Integration::notify_view`] takes the notification borrowed
+//!   ([`NotificationView`]): the webhook encodes it as is, the other notifiers
+//!   build the template data from it. The dispatcher uses it, so a webhook
+//!   delivery copies no labels.
+//! * The webhook's `max_alerts` cut is reported in the message's
+//!   `truncatedAlerts` and counted, per notifier ([`Integration::alerts_truncated`])
+//!   and per process ([`alerts_truncated_total`]), for `/metrics`. Alertmanager
+//!   (0.27 through current releases) has no such metric, so the name to export is
+//!   ours: [`ALERTS_TRUNCATED_METRIC`].
 #![deny(missing_docs)]
 
 mod discord;
@@ -41,10 +50,12 @@ mod pagerduty;
 mod slack;
 mod telegram;
 mod util;
+mod view;
 mod webhook;
 
 pub use error::NotifyError;
 pub use http::default_http_client;
+pub use view::{AlertView, NotificationView};
 pub use watchfire_alertmanager_config::HttpClientConfig;
 
 use std::future::Future;
@@ -67,6 +78,37 @@ pub trait Integration: Send + Sync {
         &'a self,
         data: &'a NotificationData,
     ) -> Pin<Box<dyn Future<Output = Result<(), NotifyError>> + Send + 'a>>;
+    /// Sends one notification for the group described by `view`: the same as
+    /// [`Integration::notify`] with [`NotificationView::to_data`], without that
+    /// copy for notifiers that need no template data.
+    fn notify_view<'a>(
+        &'a self,
+        view: &'a NotificationView<'a>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), NotifyError>> + Send + 'a>> {
+        Box::pin(async move {
+            let data = view.to_data();
+            self.notify(&data).await
+        })
+    }
+    /// Alerts this notifier left out of the messages it sent (webhook
+    /// `max_alerts`), counted per attempt; 0 for notifiers without a limit.
+    fn alerts_truncated(&self) -> u64 {
+        0
+    }
+}
+
+/// Name of the counter of alerts left out of notifications by `max_alerts`, with
+/// an `integration` label (Watchfire's; Alertmanager exports none).
+pub const ALERTS_TRUNCATED_METRIC: &str = "watchfire_alertmanager_alerts_truncated_total";
+
+/// Alerts left out of notifications by `max_alerts` since the process started, by
+/// integration name (only `webhook` has the setting), for
+/// [`ALERTS_TRUNCATED_METRIC`]. Every attempt counts, retries included.
+pub fn alerts_truncated_total() -> Vec<(&'static str, u64)> {
+    vec![(
+        "webhook",
+        webhook::TRUNCATED_TOTAL.load(std::sync::atomic::Ordering::Relaxed),
+    )]
 }
 
 /// What each notifier module implements; [`Wrapped`] adds the bookkeeping.
@@ -76,6 +118,19 @@ pub(crate) trait Notifier: Send + Sync + 'static {
         &'a self,
         data: &'a NotificationData,
     ) -> impl Future<Output = Result<(), NotifyError>> + Send + 'a;
+    /// `send` of a borrowed notification; notifiers without templates override it.
+    fn send_view<'a>(
+        &'a self,
+        view: &'a NotificationView<'a>,
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send + 'a {
+        async move {
+            let data = view.to_data();
+            self.send(&data).await
+        }
+    }
+    fn alerts_truncated(&self) -> u64 {
+        0
+    }
 }
 
 struct Wrapped<N> {
@@ -108,6 +163,24 @@ impl<N: Notifier> Integration for Wrapped<N> {
             );
             self.inner.send(data).await
         })
+    }
+    fn notify_view<'a>(
+        &'a self,
+        view: &'a NotificationView<'a>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), NotifyError>> + Send + 'a>> {
+        Box::pin(async move {
+            tracing::debug!(
+                integration = N::KIND,
+                index = self.index,
+                receiver = %view.receiver,
+                alerts = view.alerts.len(),
+                "sending notification"
+            );
+            self.inner.send_view(view).await
+        })
+    }
+    fn alerts_truncated(&self) -> u64 {
+        self.inner.alerts_truncated()
     }
 }
 

@@ -1,11 +1,20 @@
 //! Generic webhook: POSTs Alertmanager's version-4 JSON message.
+//!
+//! The message borrows from the notification data (common labels, receiver name
+//! and URL are only copied when `max_alerts` or escaping changes them), because a
+//! burst of group flushes sends one of these per group.
 
-use crate::http::{HttpSender, read_secret_file};
+use crate::http::{
+    HttpSender, JSON, Target, check_status, encode_json_with_capacity, read_secret_file,
+};
 use crate::util::group_key;
+use crate::view::{AlertView, NotificationView, common_refs, status_of};
 use crate::{Notifier, NotifyError};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use watchfire_alertmanager_config::WebhookConfig;
 use watchfire_template::{AlertData, NotificationData, NotificationTemplates};
@@ -13,27 +22,38 @@ use watchfire_template::{AlertData, NotificationData, NotificationTemplates};
 /// Go's zero `time.Time` as JSON, what Alertmanager sends for an unset end.
 const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
+/// Alerts left out of webhook messages by `max_alerts`, over all webhook
+/// notifiers of the process (see [`crate::alerts_truncated_total`]).
+pub(crate) static TRUNCATED_TOTAL: AtomicU64 = AtomicU64::new(0);
+
 pub(crate) struct Webhook {
     url: Option<String>,
+    /// `url` parsed once; `None` when it does not parse, so sending reports the
+    /// error as before.
+    parsed_url: Option<reqwest::Url>,
     url_file: Option<String>,
     max_alerts: u64,
     timeout: Option<Duration>,
     http: HttpSender,
+    /// Alerts this notifier left out because of `max_alerts`.
+    truncated: AtomicU64,
 }
+
+const META: &str = "\\.+*?()|[]{}^$";
 
 /// Alertmanager's `webhook.Message`: the template data (embedded first) plus
 /// version, group key and the number of alerts cut by `max_alerts`.
 #[derive(Serialize)]
 struct Message<'a> {
-    receiver: String,
+    receiver: Cow<'a, str>,
     status: &'a str,
     alerts: Vec<Alert<'a>>,
     #[serde(rename = "groupLabels")]
     group_labels: &'a BTreeMap<String, String>,
     #[serde(rename = "commonLabels")]
-    common_labels: BTreeMap<String, String>,
+    common_labels: Common<'a>,
     #[serde(rename = "commonAnnotations")]
-    common_annotations: BTreeMap<String, String>,
+    common_annotations: Common<'a>,
     #[serde(rename = "externalURL")]
     external_url: &'a str,
     version: &'static str,
@@ -41,6 +61,25 @@ struct Message<'a> {
     group_key: &'a str,
     #[serde(rename = "truncatedAlerts")]
     truncated_alerts: u64,
+}
+
+/// Common labels or annotations: a map at hand, or computed while encoding from
+/// the alerts of a [`NotificationView`] (no copy).
+enum Common<'a> {
+    Map(Cow<'a, BTreeMap<String, String>>),
+    Of(
+        &'a [AlertView<'a>],
+        fn(&AlertView<'a>) -> &'a BTreeMap<String, String>,
+    ),
+}
+
+impl Serialize for Common<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Common::Map(m) => m.serialize(s),
+            Common::Of(alerts, get) => s.collect_map(common_refs(alerts, *get)),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -59,15 +98,19 @@ struct Alert<'a> {
 
 /// Go's `regexp.QuoteMeta`, which Alertmanager applies to the receiver name of
 /// the template data (and so of the webhook message).
-pub(crate) fn quote_meta(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Borrows when nothing needs escaping (the usual case).
+pub(crate) fn quote_meta(s: &str) -> Cow<'_, str> {
+    if !s.contains(|c| META.contains(c)) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 4);
     for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
+        if META.contains(c) {
             out.push('\\');
         }
         out.push(c);
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Labels (or annotations) shared with the same value by every alert.
@@ -97,37 +140,35 @@ impl Webhook {
                 "one of url or url_file must be configured",
             ));
         }
+        let url = c.url.as_ref().map(|u| u.expose().to_string());
         Ok(Webhook {
-            url: c.url.as_ref().map(|u| u.expose().to_string()),
+            parsed_url: url.as_deref().and_then(|u| reqwest::Url::parse(u).ok()),
+            url,
             url_file: c.url_file.clone(),
             max_alerts: c.max_alerts,
             timeout: c.timeout.map(|d| d.to_std()),
             http: HttpSender::new(c.http_config.as_ref(), client)?,
+            truncated: AtomicU64::new(0),
         })
     }
 
     fn message<'a>(&self, data: &'a NotificationData) -> Result<Message<'a>, NotifyError> {
         let key = group_key(data)?;
-        let (alerts, cut) = if self.max_alerts != 0 && data.alerts.len() as u64 > self.max_alerts {
-            let keep = usize::try_from(self.max_alerts).unwrap_or(usize::MAX);
-            (&data.alerts[..keep], (data.alerts.len() - keep) as u64)
-        } else {
-            (&data.alerts[..], 0)
-        };
+        let (alerts, cut) = self.truncate(&data.alerts);
         // Alertmanager truncates before building the template data, so the
         // common labels and the status describe only the alerts that are sent.
         let (status, common_labels, common_annotations) = if cut > 0 {
             let firing = alerts.iter().any(|a| a.status == "firing");
             (
                 if firing { "firing" } else { "resolved" },
-                common(alerts, |a| &a.labels),
-                common(alerts, |a| &a.annotations),
+                Common::Map(Cow::Owned(common(alerts, |a| &a.labels))),
+                Common::Map(Cow::Owned(common(alerts, |a| &a.annotations))),
             )
         } else {
             (
                 data.status.as_str(),
-                data.common_labels.clone(),
-                data.common_annotations.clone(),
+                Common::Map(Cow::Borrowed(&data.common_labels)),
+                Common::Map(Cow::Borrowed(&data.common_annotations)),
             )
         };
         Ok(Message {
@@ -156,6 +197,78 @@ impl Webhook {
     }
 }
 
+impl Webhook {
+    /// Alertmanager's `truncateAlerts`: the first `max_alerts` (0 = all) and how
+    /// many were left out.
+    fn truncate<'s, T>(&self, alerts: &'s [T]) -> (&'s [T], u64) {
+        let keep = usize::try_from(self.max_alerts).unwrap_or(usize::MAX);
+        if self.max_alerts != 0 && alerts.len() > keep {
+            (&alerts[..keep], (alerts.len() - keep) as u64)
+        } else {
+            (alerts, 0)
+        }
+    }
+
+    /// [`Webhook::message`] from a borrowed notification: the same JSON.
+    fn message_view<'a>(&self, view: &'a NotificationView<'a>) -> Result<Message<'a>, NotifyError> {
+        if view.group_key.is_empty() {
+            return Err(NotifyError::permanent("group key missing"));
+        }
+        let (alerts, cut) = self.truncate(&view.alerts);
+        Ok(Message {
+            receiver: quote_meta(view.receiver),
+            status: status_of(alerts),
+            alerts: alerts
+                .iter()
+                .map(|a| Alert {
+                    status: a.status(),
+                    labels: a.labels,
+                    annotations: a.annotations,
+                    starts_at: or_zero(&a.starts_at),
+                    ends_at: or_zero(&a.ends_at),
+                    generator_url: a.generator_url,
+                    fingerprint: &a.fingerprint,
+                })
+                .collect(),
+            group_labels: view.group_labels,
+            common_labels: Common::Of(alerts, |a| a.labels),
+            common_annotations: Common::Of(alerts, |a| a.annotations),
+            external_url: view.external_url,
+            version: "4",
+            group_key: view.group_key,
+            truncated_alerts: cut,
+        })
+    }
+
+    /// Counts the cut, encodes and posts `msg`.
+    async fn post(&self, msg: Message<'_>, cut: u64) -> Result<(), NotifyError> {
+        if cut > 0 {
+            // Counted per attempt, like Alertmanager counts notification requests.
+            self.truncated.fetch_add(cut, Ordering::Relaxed);
+            TRUNCATED_TOTAL.fetch_add(cut, Ordering::Relaxed);
+        }
+        // Roughly the encoded size, so the body is rarely regrown while encoding
+        // (a one-alert message of a few labels stays below 1 KiB).
+        let capacity = 256 + 640 * msg.alerts.len();
+        let body = encode_json_with_capacity(&msg, capacity)?;
+        drop(msg);
+        let url = match (&self.parsed_url, &self.url, &self.url_file) {
+            (Some(u), _, _) => Target::Parsed(u.clone()),
+            (None, Some(u), _) => Target::Text(u.clone()),
+            (None, None, Some(f)) => Target::Text(read_secret_file(f, "url_file")?),
+            (None, None, None) => Target::Text(String::new()),
+        };
+        if matches!(&url, Target::Text(u) if u.is_empty()) {
+            return Err(NotifyError::permanent("webhook URL is empty"));
+        }
+        let reply = self
+            .http
+            .send_to(reqwest::Method::POST, url, JSON, body, self.timeout)
+            .await?;
+        check_status(&reply, &[])
+    }
+}
+
 fn or_zero(t: &str) -> &str {
     if t.is_empty() { GO_ZERO_TIME } else { t }
 }
@@ -163,17 +276,19 @@ fn or_zero(t: &str) -> &str {
 impl Notifier for Webhook {
     const KIND: &'static str = "webhook";
 
+    fn alerts_truncated(&self) -> u64 {
+        self.truncated.load(Ordering::Relaxed)
+    }
+
     async fn send(&self, data: &NotificationData) -> Result<(), NotifyError> {
         let msg = self.message(data)?;
-        let url = match (&self.url, &self.url_file) {
-            (Some(u), _) => u.clone(),
-            (None, Some(f)) => read_secret_file(f, "url_file")?,
-            (None, None) => String::new(),
-        };
-        if url.is_empty() {
-            return Err(NotifyError::permanent("webhook URL is empty"));
-        }
-        self.http.post_json(&url, &msg, self.timeout, &[]).await?;
-        Ok(())
+        let cut = msg.truncated_alerts - data.truncated_alerts;
+        self.post(msg, cut).await
+    }
+
+    async fn send_view(&self, view: &NotificationView<'_>) -> Result<(), NotifyError> {
+        let msg = self.message_view(view)?;
+        let cut = msg.truncated_alerts;
+        self.post(msg, cut).await
     }
 }

@@ -20,13 +20,14 @@ fn firing_rule_reaches_the_webhook_sink() {
     .unwrap();
     std::fs::write(
         dir.path().join("rules.yml"),
-        "groups:\n  - name: g\n    rules:\n      - alert: ServiceDown\n        expr: vector(0) == 0\n        labels: {severity: critical}\n        annotations: {summary: 'down ({{ $value }})'}\n",
+        "groups:\n  - name: g\n    rules:\n      - alert: ServiceDown\n        expr: vector(0) == 0 or label_replace(vector(0), \"instance\", \"b\", \"\", \"\") == 0\n        labels: {severity: critical}\n        annotations: {summary: 'down ({{ $value }})'}\n",
     )
     .unwrap();
+    // Two alerts in one group, one left out by max_alerts.
     std::fs::write(
         dir.path().join("alertmanager.yml"),
         format!(
-            "route:\n  receiver: sink\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\nreceivers:\n  - name: sink\n    webhook_configs:\n      - url: http://{sink_addr}/alerts\n"
+            "route:\n  receiver: sink\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\nreceivers:\n  - name: sink\n    webhook_configs:\n      - url: http://{sink_addr}/alerts\n        max_alerts: 1\n"
         ),
     )
     .unwrap();
@@ -60,6 +61,19 @@ fn firing_rule_reaches_the_webhook_sink() {
     assert_eq!(alert["labels"]["alertname"], "ServiceDown");
     assert_eq!(alert["labels"]["cluster"], "e2e");
     assert_eq!(alert["annotations"]["summary"], "down (0)");
+    assert_eq!(
+        payload["alerts"].as_array().map(Vec::len),
+        Some(1),
+        "{payload}"
+    );
+    assert_eq!(payload["truncatedAlerts"], 1, "{payload}");
+    let (_, metrics) = s.request("GET", "/metrics", b"").unwrap();
+    assert!(
+        metrics.lines().any(|l| l.starts_with(
+            "watchfire_alertmanager_alerts_truncated_total{integration=\"webhook\"} "
+        ) && !l.ends_with(" 0")),
+        "{metrics}"
+    );
     // The alertmanager API v2 answers on the same port.
     let (code, body) = s.request("GET", "/api/v2/alerts", b"").unwrap();
     assert_eq!(code, 200);

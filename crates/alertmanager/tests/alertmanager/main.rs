@@ -3,6 +3,8 @@
 mod amtool;
 mod api;
 mod common;
+mod extensions;
+mod intervals;
 mod peer;
 mod state;
 mod timing;

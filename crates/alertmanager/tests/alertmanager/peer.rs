@@ -95,14 +95,12 @@ async fn start_receiver(log: Log, t0: Arc<parking_lot::Mutex<Instant>>) -> Socke
 
 /// A free port in the peers' range 19000-19999.
 fn free_port() -> u16 {
-    let seed = std::process::id() as u16;
-    for i in 0..1000u16 {
-        let p = 19000 + (seed.wrapping_add(i.wrapping_mul(7))) % 1000;
-        if std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() {
-            return p;
-        }
-    }
-    panic!("no free port in 19000-19999");
+    // An ephemeral port from the OS: parallel tests get different ones (a seed from the
+    // process id alone gave two tests of one process the same port).
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free loopback port")
 }
 
 struct Child(std::process::Child);
@@ -489,4 +487,193 @@ async fn same_notifications_as_real_alertmanager() {
         statuses,
         ["firing", "firing", "firing", "firing", "firing", "resolved"]
     );
+}
+
+/// Time intervals built around the wall-clock instant of the test, so that which routes
+/// are muted is known in advance: the same config runs in the real Alertmanager and in
+/// Watchfire, and both must notify exactly the expected routes. Covers `location`
+/// (weekday in zones 25h apart, a time window in a +05:45 zone against the same window
+/// in UTC), negative days of month, months, years, and active intervals.
+fn interval_config(hook: &str, now: jiff::Timestamp) -> String {
+    let zoned = |tz: &str| now.to_zoned(jiff::tz::TimeZone::get(tz).unwrap());
+    let weekday = |z: &jiff::Zoned| {
+        [
+            "sunday",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+        ][z.weekday().to_sunday_zero_offset() as usize]
+    };
+    let kiri = zoned("Pacific/Kiritimati");
+    let ktm = zoned("Asia/Kathmandu");
+    let m = i32::from(ktm.hour()) * 60 + i32::from(ktm.minute());
+    let hhmm = |m: i32| format!("{:02}:{:02}", m / 60, m % 60);
+    let (from, to) = (hhmm((m - 30).max(0)), hhmm((m + 30).min(1440)));
+    let utc = now.to_zoned(jiff::tz::TimeZone::UTC);
+    let from_end = i32::from(utc.date().days_in_month()) - i32::from(utc.day()) + 1;
+    format!(
+        r#"
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1m
+  routes:
+    - {{matchers: [alertname="MuteKiri"], mute_time_intervals: [kiri-day]}}
+    - {{matchers: [alertname="MutePago"], mute_time_intervals: [kiri-day-in-pago]}}
+    - {{matchers: [alertname="MuteKtm"], mute_time_intervals: [ktm-now]}}
+    - {{matchers: [alertname="MuteUtcTimes"], mute_time_intervals: [ktm-times-in-utc]}}
+    - {{matchers: [alertname="MuteCalendar"], mute_time_intervals: [calendar]}}
+    - {{matchers: [alertname="ActiveKiri"], active_time_intervals: [kiri-day]}}
+    - {{matchers: [alertname="ActivePago"], active_time_intervals: [kiri-day-in-pago]}}
+receivers:
+  - name: hook
+    webhook_configs: [{{url: "{hook}"}}]
+time_intervals:
+  - name: kiri-day
+    time_intervals: [{{weekdays: [{day}], location: Pacific/Kiritimati}}]
+  - name: kiri-day-in-pago
+    time_intervals: [{{weekdays: [{day}], location: Pacific/Pago_Pago}}]
+  - name: ktm-now
+    time_intervals:
+      - times: [{{start_time: '{from}', end_time: '{to}'}}]
+        location: Asia/Kathmandu
+  - name: ktm-times-in-utc
+    time_intervals: [{{times: [{{start_time: '{from}', end_time: '{to}'}}]}}]
+  - name: calendar
+    time_intervals:
+      - days_of_month: ['-{from_end}']
+        months: ['{month}']
+        years: ['{year}']
+"#,
+        day = weekday(&kiri),
+        month = utc.month(),
+        year = utc.year(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_intervals_match_real_alertmanager() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipping peer comparison: {why}");
+        return;
+    }
+    // Keep clear of minute/day boundaries that could flip an interval mid-test: the
+    // windows are ±30 min and the weekday zones are 25h apart, so only the last seconds
+    // before a UTC or Kiritimati/Kathmandu midnight matter; wait those out.
+    loop {
+        let now = jiff::Timestamp::now();
+        let near_midnight = [
+            "UTC",
+            "Pacific/Kiritimati",
+            "Asia/Kathmandu",
+            "Pacific/Pago_Pago",
+        ]
+        .iter()
+        .any(|tz| {
+            let z = now.to_zoned(jiff::tz::TimeZone::get(tz).unwrap());
+            z.hour() == 23 && z.minute() >= 59 || z.hour() == 0 && z.minute() < 1
+        });
+        if !near_midnight {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    let log: Log = Arc::default();
+    let t0 = Arc::new(parking_lot::Mutex::new(Instant::now()));
+    let hook = start_receiver(Arc::clone(&log), Arc::clone(&t0)).await;
+    let now = jiff::Timestamp::now();
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_file = dir.path().join("alertmanager.yml");
+    std::fs::write(
+        &cfg_file,
+        interval_config(&format!("http://{hook}/real"), now),
+    )
+    .unwrap();
+    let port = free_port();
+    let _real = Child(
+        std::process::Command::new(BIN)
+            .arg(format!("--config.file={}", cfg_file.display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .arg("--log.level=warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let real = format!("http://127.0.0.1:{port}");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let wf_cfg = crate::common::config(&interval_config(&format!("http://{hook}/wf"), now));
+    let am = Alertmanager::start(wf_cfg, None, "http://wf.example", clock).unwrap();
+
+    let _ = watchfire_notify::default_http_client(None).unwrap();
+    let c = Client {
+        http: reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = c.http.get(format!("{real}/-/ready")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{BIN} did not become ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let names = [
+        "MuteKiri",
+        "MutePago",
+        "MuteKtm",
+        "MuteUtcTimes",
+        "MuteCalendar",
+        "ActiveKiri",
+        "ActivePago",
+    ];
+    let alerts: Vec<Value> = names
+        .iter()
+        .map(|n| alert(&[("alertname", n)], None))
+        .collect();
+    c.post(&real, "/api/v2/alerts", &json!(alerts)).await;
+    am.put_alerts(
+        names
+            .iter()
+            .map(|n| crate::common::alert(&[("alertname", n)]))
+            .collect(),
+    )
+    .unwrap();
+    // group_wait is 1s; give both time to deliver.
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    am.stop().await.unwrap();
+
+    let sent = |system: &str| -> Vec<String> {
+        let mut v: Vec<String> = log
+            .lock()
+            .iter()
+            .filter(|d| d.system == system)
+            .map(|d| {
+                d.body["groupLabels"]["alertname"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let expected = vec!["ActiveKiri", "MutePago", "MuteUtcTimes"];
+    assert_eq!(sent("real"), expected, "real Alertmanager");
+    assert_eq!(sent("wf"), expected, "Watchfire");
 }
