@@ -311,27 +311,7 @@ fn api_state(db: Arc<Db>, args: &ServerArgs) -> watchfire_web_api::ApiState {
 /// A duration as Prometheus prints one: `15d`, `1h30m`, `0s`; years and weeks
 /// only when they divide the rest exactly (`90d`, not `12w6d`).
 fn prom_duration(d: Duration) -> String {
-    let mut ms = d.as_millis();
-    if ms == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    for (unit, size, exact) in [
-        ("y", 365 * 86_400_000u128, true),
-        ("w", 7 * 86_400_000, true),
-        ("d", 86_400_000, false),
-        ("h", 3_600_000, false),
-        ("m", 60_000, false),
-        ("s", 1_000, false),
-        ("ms", 1, false),
-    ] {
-        if (exact && !ms.is_multiple_of(size)) || ms < size {
-            continue;
-        }
-        out.push_str(&format!("{}{unit}", ms / size));
-        ms %= size;
-    }
-    out
+    watchfire_model::format_duration_ms(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A byte count in the largest base-2 unit that divides it: `512MiB`, `0B`.

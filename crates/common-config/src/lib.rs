@@ -52,31 +52,7 @@ impl Duration {
 impl fmt::Display for Duration {
     /// Formats like Prometheus' `model.Duration`: largest units first, `0s` for zero.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut ms = self.0;
-        if ms == 0 {
-            return f.write_str("0s");
-        }
-        if ms < 0 {
-            f.write_str("-")?;
-            ms = -ms;
-        }
-        const UNITS: [(&str, i64); 7] = [
-            ("y", 365 * 86_400_000),
-            ("w", 7 * 86_400_000),
-            ("d", 86_400_000),
-            ("h", 3_600_000),
-            ("m", 60_000),
-            ("s", 1_000),
-            ("ms", 1),
-        ];
-        for (unit, len) in UNITS {
-            let n = ms / len;
-            if n > 0 {
-                write!(f, "{n}{unit}")?;
-                ms -= n * len;
-            }
-        }
-        Ok(())
+        f.write_str(&watchfire_model::format_duration_ms(self.0))
     }
 }
 

@@ -11,6 +11,33 @@ const UNITS: [(&str, i64); 7] = [
     ("ms", 1),
 ];
 
+/// Prints milliseconds the way Prometheus' `model.Duration` prints a duration: largest
+/// units first (`1h30m`, `1s500ms`), `0s` for zero, a leading `-` when negative; years
+/// and weeks only when they divide the rest exactly (`90d`, not `12w6d`).
+pub fn format_duration_ms(ms: i64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    if ms < 0 {
+        out.push('-');
+    }
+    let mut rest = ms.unsigned_abs();
+    for (unit, len) in UNITS {
+        let len = len.unsigned_abs();
+        if matches!(unit, "y" | "w") && !rest.is_multiple_of(len) {
+            continue;
+        }
+        let n = rest / len;
+        if n > 0 {
+            out.push_str(&n.to_string());
+            out.push_str(unit);
+            rest -= n * len;
+        }
+    }
+    out
+}
+
 /// Parses Prometheus' duration grammar into milliseconds: `0`, or one or more
 /// `<digits><unit>` with units `y w d h m s ms`, each at most once and in that order.
 /// `None` when the text is not a duration or overflows.
@@ -46,6 +73,21 @@ pub fn parse_duration_ms(s: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn formats_like_model_duration() {
+        for (ms, text) in [
+            (0, "0s"),
+            (5_400_000, "1h30m"),
+            (1_500, "1s500ms"),
+            (90 * 86_400_000, "90d"),
+            (14 * 86_400_000, "2w"),
+            (365 * 86_400_000, "1y"),
+            (-60_000, "-1m"),
+        ] {
+            assert_eq!(super::format_duration_ms(ms), text);
+        }
+    }
+
     use super::parse_duration_ms as p;
 
     #[test]

@@ -20,7 +20,7 @@ mod matcher;
 mod sample;
 mod symbols;
 
-pub use duration::parse_duration_ms;
+pub use duration::{format_duration_ms, parse_duration_ms};
 pub use gofmt::{format_go_float, go_quote};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher, MatcherError};

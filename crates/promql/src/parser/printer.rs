@@ -294,30 +294,7 @@ fn format_number(v: f64) -> String {
 
 /// A duration the way Prometheus prints one: `1h30m`, `1s500ms`, `0s`.
 pub(crate) fn format_duration(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    let mut rest = ms.unsigned_abs();
-    if ms < 0 {
-        out.push('-');
-    }
-    for (unit, size) in [
-        ("y", 365 * 86_400_000u64),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ] {
-        let n = rest / size;
-        if n > 0 {
-            out.push_str(&format!("{n}{unit}"));
-            rest -= n * size;
-        }
-    }
-    out
+    watchfire_model::format_duration_ms(ms)
 }
 
 fn format_duration_expr(e: &DurationExpr) -> String {

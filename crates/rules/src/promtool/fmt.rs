@@ -35,35 +35,7 @@ pub fn go_duration(ms: i64) -> String {
 /// Prometheus' `model.Duration.String()` (`0s`, `5m`, `1d`, `2m59s999ms`; years
 /// and weeks only when exact).
 pub fn model_duration(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".into();
-    }
-    let mut rest = ms;
-    let mut out = String::new();
-    if rest < 0 {
-        out.push('-');
-        rest = -rest;
-    }
-    let units: [(&str, i64, bool); 7] = [
-        ("y", 365 * 86_400_000, true),
-        ("w", 7 * 86_400_000, true),
-        ("d", 86_400_000, false),
-        ("h", 3_600_000, false),
-        ("m", 60_000, false),
-        ("s", 1000, false),
-        ("ms", 1, false),
-    ];
-    for (unit, mult, exact) in units {
-        if exact && rest % mult != 0 {
-            continue;
-        }
-        let v = rest / mult;
-        if v > 0 {
-            out.push_str(&format!("{v}{unit}"));
-            rest -= v * mult;
-        }
-    }
-    out
+    watchfire_model::format_duration_ms(ms)
 }
 
 /// Go's `strconv.FormatFloat(v, 'E', -1, 64)`.
