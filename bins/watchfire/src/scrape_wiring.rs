@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 use watchfire_config::{Config, ScrapeConfig};
+use watchfire_httpclient::{ClientSecret, OAuth2Config};
 use watchfire_scrape::{
-    Authorization, BasicAuth, HttpClientOptions, ScrapeManager, ScrapePoolOptions, ScrapeProtocol,
-    TargetGroup, TlsOptions,
+    Authorization, BasicAuth, HttpClientOptions, OAuth2Options, ScrapeManager, ScrapePoolOptions,
+    ScrapeProtocol, TargetGroup, TlsOptions,
 };
 use watchfire_web_api::providers::{
     DroppedTargetInfo, MetricMetadata, TargetInfo, TargetMetadata, TargetsProvider,
@@ -61,27 +62,49 @@ fn http_options(sc: &ScrapeConfig) -> Result<HttpClientOptions, String> {
             },
         }),
     };
-    if http.oauth2.is_some() {
-        return Err(format!(
-            "scrape_configs {:?}: oauth2 is not supported yet",
-            sc.job_name
-        ));
-    }
-    let tls = &http.tls_config;
     Ok(HttpClientOptions {
         basic_auth,
         authorization,
-        tls: TlsOptions {
-            ca_file: opt_path(&tls.ca_file),
-            cert_file: opt_path(&tls.cert_file),
-            key_file: opt_path(&tls.key_file),
-            server_name: (!tls.server_name.is_empty()).then(|| tls.server_name.clone()),
-            insecure_skip_verify: tls.insecure_skip_verify,
-        },
+        tls: tls_options(&http.tls_config),
         proxy_url: (!http.proxy_url.is_empty()).then(|| http.proxy_url.clone()),
         follow_redirects: http.follow_redirects,
         enable_http2: http.enable_http2,
         enable_compression: sc.enable_compression,
+    })
+}
+
+fn tls_options(tls: &watchfire_config::TlsConfig) -> TlsOptions {
+    TlsOptions {
+        ca_file: opt_path(&tls.ca_file),
+        cert_file: opt_path(&tls.cert_file),
+        key_file: opt_path(&tls.key_file),
+        server_name: (!tls.server_name.is_empty()).then(|| tls.server_name.clone()),
+        insecure_skip_verify: tls.insecure_skip_verify,
+    }
+}
+
+/// `oauth2`: client-credentials tokens for every scrape of the job (the secret file
+/// is re-read when a token is fetched, as Prometheus does).
+fn oauth2_options(sc: &ScrapeConfig) -> Option<OAuth2Options> {
+    let http = sc.http_client();
+    let a = http.oauth2.as_ref()?;
+    let client_secret = if !a.client_secret_file.is_empty() {
+        ClientSecret::File(a.client_secret_file.clone().into())
+    } else if !a.client_secret.is_empty() {
+        ClientSecret::Value(a.client_secret.expose().to_string())
+    } else {
+        ClientSecret::None
+    };
+    Some(OAuth2Options {
+        config: OAuth2Config {
+            token_url: a.token_url.clone(),
+            client_id: a.client_id.clone(),
+            client_secret,
+            scopes: a.scopes.clone(),
+            endpoint_params: a.endpoint_params.clone(),
+        },
+        tls: tls_options(&a.tls_config),
+        proxy_url: (!a.proxy_url.is_empty()).then(|| a.proxy_url.clone()),
     })
 }
 
@@ -111,6 +134,7 @@ pub fn pool_options(sc: &ScrapeConfig, global: &Config) -> Result<ScrapePoolOpti
     o.target_limit = usize_of(sc.target_limit);
     o.keep_dropped_targets = usize_of(sc.keep_dropped_targets);
     o.http = http_options(sc)?;
+    o.oauth2 = oauth2_options(sc);
     let protocols = sc
         .scrape_protocols
         .as_ref()

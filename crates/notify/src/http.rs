@@ -1,16 +1,16 @@
 //! HTTP plumbing shared by the HTTP notifiers: building reqwest clients from
 //! Prometheus' `http_config` (rustls with ring, proxies, redirects), applying
 //! authentication per request (so `*_file` credentials are re-read like
-//! Prometheus does), and classifying responses like Alertmanager's `Retrier`.
+//! Prometheus does, and `oauth2` tokens come from a cached
+//! [`TokenSource`]), and classifying responses like Alertmanager's `Retrier`.
 
 use crate::NotifyError;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use std::sync::Arc;
 use std::time::Duration;
-use watchfire_alertmanager_config::{HttpClientConfig, TlsConfig};
+use watchfire_alertmanager_config::{HttpClientConfig, OAuth2, TlsConfig};
+use watchfire_httpclient::encode::{base64, error_chain as chain};
+use watchfire_httpclient::{ClientSecret, OAuth2Config, Pem, TlsSettings, TokenSource};
 
 /// The `User-Agent` of every notification request (Alertmanager sends
 /// `Alertmanager/<version>`).
@@ -35,11 +35,17 @@ const MAX_ERROR_BODY: usize = 1024;
 /// `enable_http2`, and the static authentication headers of `cfg`
 /// (`basic_auth`, `authorization`, `bearer_token`, `http_headers`; files are read
 /// now). Notifiers built by [`crate::build_integrations`] instead apply
-/// authentication per request.
+/// authentication per request; `oauth2` only works that way (its tokens expire),
+/// so it is refused here.
 pub fn default_http_client(cfg: Option<&HttpClientConfig>) -> Result<reqwest::Client, NotifyError> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    watchfire_httpclient::install_crypto_provider();
     let default = HttpClientConfig::default();
     let cfg = cfg.unwrap_or(&default);
+    if cfg.oauth2.is_some() {
+        return Err(NotifyError::permanent(
+            "http_config: oauth2 tokens are applied per request; build the notifier with build_integrations",
+        ));
+    }
     let auth = auth_headers(cfg)?;
     let extra = static_headers(cfg)?;
     let mut headers = HeaderMap::new();
@@ -64,11 +70,6 @@ pub(crate) fn needs_own_client(cfg: &HttpClientConfig) -> bool {
 }
 
 fn client_builder(cfg: &HttpClientConfig) -> Result<reqwest::ClientBuilder, NotifyError> {
-    if cfg.oauth2.is_some() {
-        return Err(NotifyError::permanent(
-            "http_config: oauth2 is not supported by Watchfire's notifiers",
-        ));
-    }
     let http2 = cfg.enable_http2 != Some(false);
     let tls = rustls_config(cfg.tls_config.as_ref(), http2)?;
     let mut b = reqwest::Client::builder()
@@ -105,11 +106,42 @@ fn client_builder(cfg: &HttpClientConfig) -> Result<reqwest::ClientBuilder, Noti
     Ok(b)
 }
 
+/// The token source of an `oauth2` block. Token requests get their own client:
+/// the block has its own `tls_config` and `proxy_url`, and must not inherit
+/// the notifier's authentication headers.
+fn token_source(o: &OAuth2) -> Result<TokenSource, NotifyError> {
+    let client = watchfire_httpclient::token_client(
+        &tls_settings(o.tls_config.as_ref()),
+        o.proxy_url.as_ref().map(|u| u.as_str()),
+        USER_AGENT,
+    )
+    .map_err(|e| NotifyError::permanent(format!("http_config.oauth2: {e}")))?;
+    let client_secret = match (&o.client_secret_file, &o.client_secret) {
+        (Some(f), _) => ClientSecret::File(f.into()),
+        (None, Some(s)) => ClientSecret::Value(s.expose().to_string()),
+        (None, None) => ClientSecret::None,
+    };
+    let cfg = OAuth2Config {
+        token_url: o
+            .token_url
+            .as_ref()
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_default(),
+        client_id: o.client_id.clone(),
+        client_secret,
+        scopes: o.scopes.clone(),
+        endpoint_params: o.endpoint_params.clone(),
+    };
+    TokenSource::new(cfg, client).map_err(|e| NotifyError::permanent(format!("http_config: {e}")))
+}
+
 /// A client plus the per-request parts of an `http_config`.
 #[derive(Clone)]
 pub(crate) struct HttpSender {
     client: reqwest::Client,
     cfg: HttpClientConfig,
+    /// Set for `oauth2`; shared by the clones of one notifier.
+    oauth2: Option<Arc<TokenSource>>,
 }
 
 /// A response already read in full.
@@ -126,20 +158,23 @@ impl HttpSender {
         shared: &reqwest::Client,
     ) -> Result<HttpSender, NotifyError> {
         let cfg = cfg.cloned().unwrap_or_default();
-        if cfg.oauth2.is_some() {
-            return Err(NotifyError::permanent(
-                "http_config: oauth2 is not supported by Watchfire's notifiers",
-            ));
-        }
+        watchfire_httpclient::install_crypto_provider();
+        let oauth2 = match &cfg.oauth2 {
+            Some(o) => Some(Arc::new(token_source(o)?)),
+            None => None,
+        };
         let client = if needs_own_client(&cfg) {
-            let _ = rustls::crypto::ring::default_provider().install_default();
             client_builder(&cfg)?.build().map_err(|e| {
                 NotifyError::permanent(format!("building HTTP client: {}", chain(&e)))
             })?
         } else {
             shared.clone()
         };
-        Ok(HttpSender { client, cfg })
+        Ok(HttpSender {
+            client,
+            cfg,
+            oauth2,
+        })
     }
 
     /// Sends `body` and reads the whole response. Transport failures are
@@ -238,7 +273,17 @@ impl HttpSender {
                 reqwest::header::AUTHORIZATION,
                 header_value("Authorization", a)?,
             )],
-            None => auth_headers(&self.cfg)?,
+            None => match &self.oauth2 {
+                // A token endpoint that fails now may answer on a retry, as
+                // with Alertmanager's round tripper errors.
+                Some(ts) => vec![(
+                    reqwest::header::AUTHORIZATION,
+                    ts.authorization()
+                        .await
+                        .map_err(|e| NotifyError::transient(e.to_string()))?,
+                )],
+                None => auth_headers(&self.cfg)?,
+            },
         };
         for (k, v) in auth.into_iter().chain(static_headers(&self.cfg)?) {
             req = req.header(k, v);
@@ -319,21 +364,6 @@ fn transport_error(e: reqwest::Error) -> NotifyError {
     NotifyError::transient(format!("{what}: {}", chain(&e)))
 }
 
-/// The error and its sources, joined like Go's wrapped errors.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        cur = c.source();
-    }
-    s
-}
-
 /// Alertmanager's `Retrier.Check`: 2xx is success; 5xx, 429 and `extra_retry`
 /// codes are retryable; anything else is not. The message carries the status
 /// code and the start of the body.
@@ -354,16 +384,7 @@ pub(crate) fn check_status(reply: &Reply, extra_retry: &[u16]) -> Result<(), Not
 
 /// The body as text, cut at [`MAX_ERROR_BODY`] bytes on a character boundary.
 pub(crate) fn truncate_body(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.len() <= MAX_ERROR_BODY {
-        return text.to_string();
-    }
-    let mut end = MAX_ERROR_BODY;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
+    watchfire_httpclient::encode::truncate_body(body, MAX_ERROR_BODY)
 }
 
 /// Reads a credentials file, trimming surrounding whitespace (Prometheus does).
@@ -457,233 +478,37 @@ fn static_headers(cfg: &HttpClientConfig) -> Result<Vec<(HeaderName, HeaderValue
     Ok(out)
 }
 
-/// Standard base64 with padding (basic auth).
-pub(crate) fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
-}
-
-fn pem_text(
-    inline: Option<&str>,
-    file: Option<&str>,
-    what: &str,
-) -> Result<Option<Vec<u8>>, NotifyError> {
-    match (inline, file) {
-        (Some(t), _) if !t.is_empty() => Ok(Some(t.as_bytes().to_vec())),
-        (_, Some(f)) if !f.is_empty() => std::fs::read(f)
-            .map(Some)
-            .map_err(|e| NotifyError::permanent(format!("tls_config: reading {what} {f:?}: {e}"))),
-        _ => Ok(None),
+/// The neutral TLS settings of an Alertmanager `tls_config`.
+fn tls_settings(tls: Option<&TlsConfig>) -> TlsSettings {
+    let default = TlsConfig::default();
+    let tls = tls.unwrap_or(&default);
+    TlsSettings {
+        ca: Pem::pick(tls.ca.as_deref(), tls.ca_file.as_deref()),
+        cert: Pem::pick(tls.cert.as_deref(), tls.cert_file.as_deref()),
+        key: Pem::pick(
+            tls.key.as_ref().map(|k| k.expose()),
+            tls.key_file.as_deref(),
+        ),
+        server_name: tls.server_name.clone(),
+        insecure_skip_verify: tls.insecure_skip_verify,
+        min_version: tls.min_version.clone(),
+        max_version: tls.max_version.clone(),
     }
 }
 
-/// The rustls configuration of a `tls_config`: its CA (or the system roots, or
-/// webpki's when the system has none), client certificate, `server_name` and
-/// `insecure_skip_verify`, and TLS version bounds.
+/// The rustls configuration of a `tls_config` (see
+/// [`watchfire_httpclient::rustls_client_config`]).
 pub(crate) fn rustls_config(
     tls: Option<&TlsConfig>,
     http2: bool,
 ) -> Result<rustls::ClientConfig, NotifyError> {
-    let default = TlsConfig::default();
-    let tls = tls.unwrap_or(&default);
-    let err = |m: String| NotifyError::permanent(format!("tls_config: {m}"));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    if let Some(pem) = pem_text(tls.ca.as_deref(), tls.ca_file.as_deref(), "CA")? {
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-            let cert = cert.map_err(|e| err(format!("parsing CA certificate: {e}")))?;
-            roots
-                .add(cert)
-                .map_err(|e| err(format!("adding CA certificate: {e}")))?;
-        }
-        if roots.is_empty() {
-            return Err(err("no certificate found in CA".into()));
-        }
-    } else {
-        let native = rustls_native_certs::load_native_certs();
-        let (_, _) = roots.add_parsable_certificates(native.certs);
-        if roots.is_empty() {
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        }
-    }
-    let version = |v: &Option<String>| -> Result<Option<u8>, NotifyError> {
-        match v.as_deref() {
-            None | Some("") => Ok(None),
-            Some("TLS10") => Ok(Some(10)),
-            Some("TLS11") => Ok(Some(11)),
-            Some("TLS12") => Ok(Some(12)),
-            Some("TLS13") => Ok(Some(13)),
-            Some(o) => Err(err(format!("unknown TLS version {o:?}"))),
-        }
-    };
-    let min = version(&tls.min_version)?.unwrap_or(12);
-    let max = version(&tls.max_version)?.unwrap_or(13);
-    if max < 12 {
-        return Err(err("TLS versions below 1.2 are not supported".into()));
-    }
-    let mut versions: Vec<&'static rustls::SupportedProtocolVersion> = Vec::new();
-    if min <= 12 && max >= 12 {
-        versions.push(&rustls::version::TLS12);
-    }
-    if max >= 13 {
-        versions.push(&rustls::version::TLS13);
-    }
-    if versions.is_empty() {
-        return Err(err("min_version is above max_version".into()));
-    }
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&versions)
-        .map_err(|e| err(e.to_string()))?;
-    let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
-        Arc::new(roots),
-        provider.clone(),
-    )
-    .build()
-    .map_err(|e| err(e.to_string()))?;
-    let server_name = match tls.server_name.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            ServerName::try_from(s.to_string())
-                .map_err(|_| err(format!("invalid server_name {s:?}")))?,
-        ),
-        None => None,
-    };
-    let verifier = Arc::new(Verifier {
-        inner,
-        insecure: tls.insecure_skip_verify,
-        server_name,
-        provider: provider.clone(),
-    });
-    let builder = builder
-        .dangerous()
-        .with_custom_certificate_verifier(verifier);
-    let cert = pem_text(tls.cert.as_deref(), tls.cert_file.as_deref(), "certificate")?;
-    let key = pem_text(
-        tls.key.as_ref().map(|k| k.expose()),
-        tls.key_file.as_deref(),
-        "key",
-    )?;
-    let mut config = match (cert, key) {
-        (Some(cert), Some(key)) => {
-            let chain: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut cert.as_slice())
-                .collect::<Result<_, _>>()
-                .map_err(|e| err(format!("parsing client certificate: {e}")))?;
-            let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key.as_slice())
-                .map_err(|e| err(format!("parsing client key: {e}")))?
-                .ok_or_else(|| err("no private key found".into()))?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| err(format!("client certificate: {e}")))?
-        }
-        (None, None) => builder.with_no_client_auth(),
-        _ => {
-            return Err(err(
-                "client certificate and key must be configured together".into(),
-            ));
-        }
-    };
-    config.alpn_protocols = if http2 {
-        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-    } else {
-        vec![b"http/1.1".to_vec()]
-    };
-    Ok(config)
-}
-
-/// WebPKI verification against `server_name` when set, or none at all with
-/// `insecure_skip_verify`; handshake signatures are always checked.
-#[derive(Debug)]
-struct Verifier {
-    inner: Arc<rustls::client::WebPkiServerVerifier>,
-    insecure: bool,
-    server_name: Option<ServerName<'static>>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for Verifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if self.insecure {
-            return Ok(ServerCertVerified::assertion());
-        }
-        let name = self.server_name.as_ref().unwrap_or(server_name);
-        self.inner
-            .verify_server_cert(end_entity, intermediates, name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
+    watchfire_httpclient::rustls_client_config(&tls_settings(tls), http2)
+        .map_err(|e| NotifyError::permanent(e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
 
     #[test]
     fn retry_classification() {

@@ -194,9 +194,10 @@ fn wrap<N: Notifier>(inner: N, index: usize, send_resolved: bool) -> Box<dyn Int
 
 /// Builds the integrations of `receiver`, in Alertmanager's order. `client` is
 /// used by every HTTP notifier whose `http_config` does not need its own
-/// transport. Fails (not retryable) on settings Watchfire cannot honour, such as
-/// `oauth2` or unreadable TLS files; notifier kinds Watchfire does not implement
-/// are skipped (the config loader already warns about them).
+/// transport; `oauth2` tokens are fetched on first use and cached per notifier.
+/// Fails (not retryable) on settings Watchfire cannot honour, such as unreadable
+/// TLS files; notifier kinds Watchfire does not implement are skipped (the
+/// config loader already warns about them).
 pub fn build_integrations(
     receiver: &Receiver,
     templates: Arc<NotificationTemplates>,

@@ -1,23 +1,26 @@
 //! The HTTP side of a scrape: one reqwest client per pool (rustls with ring, our own
-//! `ClientConfig` for the TLS options), the request headers Prometheus sends, and a
-//! body reader that enforces `body_size_limit` on the decompressed stream.
+//! `ClientConfig` for the TLS options, built by `watchfire-httpclient`), the request
+//! headers Prometheus sends (with an `oauth2` token when configured), and a body
+//! reader that enforces `body_size_limit` on the decompressed stream.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use watchfire_httpclient::encode::{base64, error_chain};
+use watchfire_httpclient::{Pem, TlsSettings, TokenSource};
 use watchfire_textparse::Format;
 
 use crate::error::ScrapeError;
 use crate::options::{HttpClientOptions, ScrapePoolOptions, ScrapeProtocol, TlsOptions};
 
+/// The `User-Agent` of scrapes and token requests.
+const USER_AGENT: &str = concat!("Watchfire/", env!("CARGO_PKG_VERSION"));
+
 /// Installs ring as rustls' process-wide provider; a provider installed earlier
 /// (by us or by another part of the binary) is fine.
 pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    watchfire_httpclient::install_crypto_provider();
 }
 
 /// The `Accept` header for `protocols`, with decreasing `q` weights as Prometheus
@@ -102,6 +105,8 @@ pub struct ScrapeClient {
     client: reqwest::Client,
     headers: HeaderMap,
     body_size_limit: u64,
+    /// `oauth2`: the token source, shared by the pool's loops.
+    oauth2: Option<Arc<TokenSource>>,
 }
 
 impl ScrapeClient {
@@ -133,10 +138,25 @@ impl ScrapeClient {
             .build()
             .map_err(|e| ScrapeError::Client(error_chain(&e)))?;
         let headers = request_headers(opts)?;
+        let oauth2 = match &opts.oauth2 {
+            Some(o) => {
+                let token_client = watchfire_httpclient::token_client(
+                    &tls_settings(&o.tls),
+                    o.proxy_url.as_deref(),
+                    USER_AGENT,
+                )
+                .map_err(|e| ScrapeError::Client(format!("oauth2: {e}")))?;
+                let ts = TokenSource::new(o.config.clone(), token_client)
+                    .map_err(|e| ScrapeError::Client(e.to_string()))?;
+                Some(Arc::new(ts))
+            }
+            None => None,
+        };
         Ok(ScrapeClient {
             client,
             headers,
             body_size_limit: opts.body_size_limit,
+            oauth2,
         })
     }
 
@@ -152,6 +172,14 @@ impl ScrapeClient {
         let mut headers = self.headers.clone();
         if let Ok(v) = HeaderValue::from_str(&format_seconds(timeout)) {
             headers.insert("X-Prometheus-Scrape-Timeout-Seconds", v);
+        }
+        if let Some(ts) = &self.oauth2 {
+            // Go reports a token failure as the request's error.
+            let v = ts
+                .authorization()
+                .await
+                .map_err(|e| ScrapeError::Http(format!("Get {url:?}: {e}")))?;
+            headers.insert(reqwest::header::AUTHORIZATION, v);
         }
         let mut resp = self
             .client
@@ -204,21 +232,6 @@ fn format_seconds(d: Duration) -> String {
     out
 }
 
-/// The error and its sources, joined like Go's wrapped errors.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s
-}
-
 fn request_headers(opts: &ScrapePoolOptions) -> Result<HeaderMap, ScrapeError> {
     let http: &HttpClientOptions = &opts.http;
     let mut h = HeaderMap::new();
@@ -237,7 +250,7 @@ fn request_headers(opts: &ScrapePoolOptions) -> Result<HeaderMap, ScrapeError> {
     );
     h.insert(
         reqwest::header::USER_AGENT,
-        HeaderValue::from_static(concat!("Watchfire/", env!("CARGO_PKG_VERSION"))),
+        HeaderValue::from_static(USER_AGENT),
     );
     if let Some(auth) = &http.authorization {
         let kind = if auth.kind.is_empty() {
@@ -257,181 +270,24 @@ fn request_headers(opts: &ScrapePoolOptions) -> Result<HeaderMap, ScrapeError> {
     Ok(h)
 }
 
-/// Standard base64 with padding (for basic auth).
-fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
+/// The neutral TLS settings of a scrape `tls_config`.
+fn tls_settings(tls: &TlsOptions) -> TlsSettings {
+    TlsSettings {
+        ca: tls.ca_file.clone().map(Pem::File),
+        cert: tls.cert_file.clone().map(Pem::File),
+        key: tls.key_file.clone().map(Pem::File),
+        server_name: tls.server_name.clone(),
+        insecure_skip_verify: tls.insecure_skip_verify,
+        min_version: None,
+        max_version: None,
     }
-    out
 }
 
-fn read_pem(path: &std::path::Path) -> Result<Vec<u8>, ScrapeError> {
-    std::fs::read(path)
-        .map_err(|e| ScrapeError::Client(format!("unable to read {}: {e}", path.display())))
-}
-
-/// Builds the rustls configuration: the CA file or the system roots (webpki roots
-/// when the system has none), an optional client certificate, and a verifier that
-/// honours `server_name` and `insecure_skip_verify`.
+/// The rustls configuration of a scrape `tls_config` (see
+/// [`watchfire_httpclient::rustls_client_config`]).
 fn tls_config(tls: &TlsOptions, http2: bool) -> Result<rustls::ClientConfig, ScrapeError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    if let Some(ca) = &tls.ca_file {
-        let pem = read_pem(ca)?;
-        let mut n = 0;
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-            let cert = cert.map_err(|e| {
-                ScrapeError::Client(format!("unable to parse CA file {}: {e}", ca.display()))
-            })?;
-            roots.add(cert).map_err(|e| {
-                ScrapeError::Client(format!("unable to use CA cert {}: {e}", ca.display()))
-            })?;
-            n += 1;
-        }
-        if n == 0 {
-            return Err(ScrapeError::Client(format!(
-                "unable to use specified CA cert {}",
-                ca.display()
-            )));
-        }
-    } else {
-        let native = rustls_native_certs::load_native_certs();
-        let (added, _) = roots.add_parsable_certificates(native.certs);
-        if added == 0 {
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        }
-    }
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ScrapeError::Client(e.to_string()))?;
-    let roots = Arc::new(roots);
-    let webpki =
-        rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
-            .build()
-            .map_err(|e| ScrapeError::Client(e.to_string()))?;
-    let verifier = Arc::new(Verifier {
-        inner: webpki,
-        server_name: match &tls.server_name {
-            Some(n) if !n.is_empty() => Some(
-                ServerName::try_from(n.clone())
-                    .map_err(|e| ScrapeError::Client(format!("invalid server_name {n:?}: {e}")))?,
-            ),
-            _ => None,
-        },
-        insecure: tls.insecure_skip_verify,
-        provider,
-    });
-    let builder = builder
-        .dangerous()
-        .with_custom_certificate_verifier(verifier);
-    let mut config = match (&tls.cert_file, &tls.key_file) {
-        (Some(cert), Some(key)) => {
-            let cert_pem = read_pem(cert)?;
-            let certs: Vec<CertificateDer<'static>> =
-                rustls_pemfile::certs(&mut cert_pem.as_slice())
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| {
-                        ScrapeError::Client(format!("unable to parse {}: {e}", cert.display()))
-                    })?;
-            let key_pem = read_pem(key)?;
-            let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut key_pem.as_slice())
-                .map_err(|e| {
-                    ScrapeError::Client(format!("unable to parse {}: {e}", key.display()))
-                })?
-                .ok_or_else(|| {
-                    ScrapeError::Client(format!("no private key in {}", key.display()))
-                })?;
-            builder
-                .with_client_auth_cert(certs, key)
-                .map_err(|e| ScrapeError::Client(e.to_string()))?
-        }
-        (None, None) => builder.with_no_client_auth(),
-        _ => {
-            return Err(ScrapeError::Client(
-                "client cert file and key file must both be specified".to_owned(),
-            ));
-        }
-    };
-    config.alpn_protocols = if http2 {
-        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-    } else {
-        vec![b"http/1.1".to_vec()]
-    };
-    Ok(config)
-}
-
-/// Certificate verification with Prometheus' `server_name` and
-/// `insecure_skip_verify` semantics on top of webpki.
-#[derive(Debug)]
-struct Verifier {
-    inner: Arc<rustls::client::WebPkiServerVerifier>,
-    server_name: Option<ServerName<'static>>,
-    insecure: bool,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for Verifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if self.insecure {
-            return Ok(ServerCertVerified::assertion());
-        }
-        let name = self.server_name.as_ref().unwrap_or(server_name);
-        self.inner
-            .verify_server_cert(end_entity, intermediates, name, ocsp_response, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
+    watchfire_httpclient::rustls_client_config(&tls_settings(tls), http2)
+        .map_err(|e| ScrapeError::Client(e.to_string()))
 }
 
 #[cfg(test)]

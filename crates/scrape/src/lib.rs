@@ -52,8 +52,8 @@ pub use http::{ScrapeClient, accept_header, format_for_content_type, install_cry
 pub use manager::{ScrapeManager, TargetMetadata};
 pub use metrics::ScrapeMetrics;
 pub use options::{
-    Authorization, BasicAuth, HttpClientOptions, ScrapeManagerOptions, ScrapePoolOptions,
-    ScrapeProtocol, TargetGroup, TlsOptions,
+    Authorization, BasicAuth, HttpClientOptions, OAuth2Options, ScrapeManagerOptions,
+    ScrapePoolOptions, ScrapeProtocol, TargetGroup, TlsOptions,
 };
 pub use target::{
     ADDRESS_LABEL, BuiltTarget, DroppedTarget, INSTANCE_LABEL, JOB_LABEL, METRICS_PATH_LABEL,

@@ -106,6 +106,19 @@ pub struct TlsOptions {
     pub insecure_skip_verify: bool,
 }
 
+/// `oauth2` of a scrape job: client-credentials tokens sent as the
+/// `Authorization` header of every scrape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuth2Options {
+    /// Token URL, client id and secret (value or file, re-read on use), scopes
+    /// and endpoint parameters.
+    pub config: watchfire_httpclient::OAuth2Config,
+    /// `oauth2.tls_config`, for the token endpoint only.
+    pub tls: TlsOptions,
+    /// `oauth2.proxy_url`, for the token endpoint only.
+    pub proxy_url: Option<String>,
+}
+
 /// HTTP client settings of a scrape job (Prometheus' `http_client_config`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpClientOptions {
@@ -182,6 +195,10 @@ pub struct ScrapePoolOptions {
     pub keep_dropped_targets: usize,
     /// `http_client_config` and friends.
     pub http: HttpClientOptions,
+    /// `http_client_config.oauth2`. Kept beside `http` rather than in it so that
+    /// existing `HttpClientOptions { .. }` literals stay valid; when set, its
+    /// token replaces `http.authorization`/`http.basic_auth`.
+    pub oauth2: Option<OAuth2Options>,
     /// `scrape_protocols`, in order of preference.
     pub scrape_protocols: Vec<ScrapeProtocol>,
     /// `fallback_scrape_protocol`: used when the target sends no or an unknown
@@ -213,6 +230,7 @@ impl ScrapePoolOptions {
             target_limit: 0,
             keep_dropped_targets: 0,
             http: HttpClientOptions::default(),
+            oauth2: None,
             scrape_protocols: ScrapeProtocol::DEFAULT.to_vec(),
             fallback_scrape_protocol: None,
         }
@@ -240,6 +258,7 @@ impl ScrapePoolOptions {
             && self.target_limit == other.target_limit
             && self.keep_dropped_targets == other.keep_dropped_targets
             && self.http == other.http
+            && self.oauth2 == other.oauth2
             && self.scrape_protocols == other.scrape_protocols
             && self.fallback_scrape_protocol == other.fallback_scrape_protocol
     }

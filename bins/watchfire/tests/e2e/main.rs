@@ -10,6 +10,7 @@ mod harness;
 mod peers;
 mod prom_compare;
 mod rules;
+mod scrape;
 mod server;
 mod tools;
 mod webhook_sink;

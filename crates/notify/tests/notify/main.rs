@@ -5,5 +5,6 @@
 mod common;
 mod email;
 mod http_integrations;
+mod oauth2;
 mod retry;
 mod webhook;

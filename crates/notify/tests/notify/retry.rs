@@ -87,10 +87,10 @@ async fn pagerduty_v1_retries_403_and_template_errors_do_not() {
 }
 
 #[tokio::test]
-async fn oauth2_is_rejected_at_build_time() {
+async fn unusable_oauth2_tls_config_fails_at_build_time() {
     let r = receiver(
         "",
-        "- name: r\n  webhook_configs:\n  - url: http://127.0.0.1:1/\n    http_config:\n      oauth2: {client_id: a, client_secret: b, token_url: 'http://127.0.0.1:1/t'}\n",
+        "- name: r\n  webhook_configs:\n  - url: http://127.0.0.1:1/\n    http_config:\n      oauth2: {client_id: a, client_secret: b, token_url: 'http://127.0.0.1:1/t', tls_config: {ca_file: /nonexistent/ca.pem}}\n",
     );
     let e = watchfire_notify::build_integrations(
         &r,
@@ -100,6 +100,11 @@ async fn oauth2_is_rejected_at_build_time() {
     .err()
     .unwrap();
     assert!(!e.retry);
-    assert!(e.message.contains("oauth2"), "{}", e.message);
+    assert!(
+        e.message
+            .contains("http_config.oauth2: tls_config: reading CA \"/nonexistent/ca.pem\""),
+        "{}",
+        e.message
+    );
     assert!(e.message.starts_with("r/webhook[0]"), "{}", e.message);
 }

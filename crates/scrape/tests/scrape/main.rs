@@ -4,5 +4,6 @@ mod append;
 mod file_sd;
 mod harness;
 mod loops;
+mod oauth2;
 mod targets;
 mod tls;
