@@ -469,7 +469,7 @@ pub struct Config {
     /// Receivers.
     #[serde(default, deserialize_with = "spanned_receivers")]
     pub receivers: Vec<Receiver>,
-    /// Template globs (made absolute against the config file's directory by `load_file`).
+    /// Template globs (joined with the config file's directory by `load_file`).
     #[serde(default)]
     pub templates: Vec<String>,
     /// Deprecated name of `time_intervals`.
@@ -559,19 +559,16 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Reads and parses a file; relative template globs are joined to its directory.
+    /// Reads and parses a file, then joins relative paths with its directory the way
+    /// Alertmanager does (template globs and every `http_config`; see
+    /// [`Config::resolve_paths`]).
     pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
             path: path.to_path_buf(),
             source,
         })?;
         let mut cfg = Config::load_str(&text, &path.display().to_string())?;
-        let dir = path.parent().unwrap_or(Path::new(""));
-        for t in &mut cfg.templates {
-            if !t.is_empty() && !Path::new(t.as_str()).is_absolute() {
-                *t = dir.join(&*t).display().to_string();
-            }
-        }
+        cfg.resolve_paths(path.parent().unwrap_or(Path::new("")));
         Ok(cfg)
     }
 

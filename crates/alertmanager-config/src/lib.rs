@@ -9,6 +9,9 @@
 //!   route rules, duplicate names), then global defaults are filled into receivers the way
 //!   Alertmanager does. Unsupported notifier kinds load and are named in
 //!   [`Config::warnings`]. Secrets serialise as `<secret>`; `original` keeps the text.
+//!   [`Config::load_file`] then joins the relative paths Alertmanager resolves (template
+//!   globs, every `http_config`) with the file's directory; other `*_file` settings stay
+//!   relative to the working directory, as in Alertmanager.
 //! * [`Matchers`] parses both matcher syntaxes in Alertmanager's fallback mode and prints
 //!   the canonical form used in route keys and silences.
 //! * [`RouteTree`] flattens the route tree with inherited options, matches alerts exactly
@@ -23,6 +26,7 @@ mod config;
 mod error;
 mod inhibit;
 mod matchers;
+mod paths;
 mod receivers;
 mod routing;
 mod timeinterval;

@@ -847,3 +847,142 @@ fn oauth2_http_config() {
         assert_eq!(o.status.code(), Some(0));
     }
 }
+
+const RELATIVE_PATHS: &str = r#"
+global:
+  slack_api_url_file: secrets/slack
+  smtp_auth_password_file: secrets/smtp
+  smtp_from: am@example.org
+  smtp_smarthost: mail:25
+  opsgenie_api_key_file: secrets/opsgenie
+  http_config:
+    tls_config:
+      ca_file: ./certs/../certs/global-ca.pem
+templates: [tmpl/*.tmpl, /abs/tmpl/*.tmpl]
+route:
+  receiver: hook
+receivers:
+- name: hook
+  webhook_configs:
+  - url_file: secrets/hook-url
+    http_config:
+      basic_auth:
+        username: u
+        password_file: secrets/pass
+      tls_config:
+        ca_file: certs/ca.pem
+        cert_file: /abs/cert.pem
+        key_file: certs/key.pem
+  - url: http://h/
+- name: others
+  pagerduty_configs:
+  - routing_key_file: secrets/pd
+    http_config:
+      authorization: {credentials_file: secrets/pd-auth}
+      http_headers:
+        X-Token: {files: [secrets/hdr, /abs/hdr]}
+  opsgenie_configs:
+  - http_config:
+      bearer_token_file: secrets/bearer
+  slack_configs:
+  - channel: c
+    http_config:
+      oauth2:
+        client_id: app
+        client_secret_file: secrets/oauth
+        token_url: https://idp.example/token
+        tls_config: {ca_file: certs/idp-ca.pem}
+  email_configs:
+  - to: ops@example.org
+"#;
+
+#[test]
+fn load_file_resolves_relative_paths_like_alertmanager() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_tmp(dir.path(), "am.yml", RELATIVE_PATHS);
+    let d = |rel: &str| dir.path().join(rel).display().to_string();
+    let cfg = Config::load_file(&p).unwrap();
+
+    assert_eq!(
+        cfg.templates,
+        vec![d("tmpl/*.tmpl"), "/abs/tmpl/*.tmpl".into()]
+    );
+    let ca = |h: &Option<HttpClientConfig>| {
+        h.as_ref()
+            .and_then(|h| h.tls_config.as_ref())
+            .and_then(|t| t.ca_file.clone())
+    };
+    // Global http_config, cleaned like Go's filepath.Join.
+    assert_eq!(
+        cfg.global.http_config.tls_config.as_ref().unwrap().ca_file,
+        Some(d("certs/global-ca.pem"))
+    );
+
+    let hooks = &cfg.receivers[0].webhook_configs;
+    let h = hooks[0].http_config.as_ref().unwrap();
+    let b = h.basic_auth.as_ref().unwrap();
+    assert_eq!(b.password_file, Some(d("secrets/pass")));
+    let t = h.tls_config.as_ref().unwrap();
+    assert_eq!(t.ca_file, Some(d("certs/ca.pem")));
+    assert_eq!(t.cert_file.as_deref(), Some("/abs/cert.pem"));
+    assert_eq!(t.key_file, Some(d("certs/key.pem")));
+    // A receiver without http_config inherits the global one, resolved once.
+    assert_eq!(ca(&hooks[1].http_config), Some(d("certs/global-ca.pem")));
+
+    let o = &cfg.receivers[1];
+    let pd = o.pagerduty_configs[0].http_config.as_ref().unwrap();
+    assert_eq!(
+        pd.authorization.as_ref().unwrap().credentials_file,
+        Some(d("secrets/pd-auth"))
+    );
+    assert_eq!(
+        pd.http_headers.as_ref().unwrap()["X-Token"]["files"],
+        serde_json::json!([d("secrets/hdr"), "/abs/hdr"])
+    );
+    let og = o.opsgenie_configs[0].http_config.as_ref().unwrap();
+    assert_eq!(og.bearer_token_file, Some(d("secrets/bearer")));
+    // Its own http_config replaces the global one entirely (no TLS settings).
+    assert_eq!(ca(&o.opsgenie_configs[0].http_config), None);
+    let oauth = o.slack_configs[0]
+        .http_config
+        .as_ref()
+        .unwrap()
+        .oauth2
+        .as_ref()
+        .unwrap();
+    assert_eq!(oauth.client_secret_file, Some(d("secrets/oauth")));
+    assert_eq!(
+        oauth.tls_config.as_ref().unwrap().ca_file,
+        Some(d("certs/idp-ca.pem"))
+    );
+
+    // Alertmanager reads the other *_file settings as written (relative to the working
+    // directory), including the ones copied from `global` into receivers.
+    assert_eq!(hooks[0].url_file.as_deref(), Some("secrets/hook-url"));
+    assert_eq!(cfg.global.slack_api_url_file, "secrets/slack");
+    assert_eq!(
+        o.pagerduty_configs[0].routing_key_file.as_deref(),
+        Some("secrets/pd")
+    );
+    assert_eq!(
+        o.slack_configs[0].api_url_file.as_deref(),
+        Some("secrets/slack")
+    );
+    assert_eq!(
+        o.opsgenie_configs[0].api_key_file.as_deref(),
+        Some("secrets/opsgenie")
+    );
+    assert_eq!(o.email_configs[0].auth_password_file, "secrets/smtp");
+
+    // Text without a file has no directory: nothing is joined.
+    let s = Config::load_str(RELATIVE_PATHS, "am.yml").unwrap();
+    assert_eq!(s.templates[0], "tmpl/*.tmpl");
+    let sh = s.receivers[0].webhook_configs[0]
+        .http_config
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        sh.basic_auth.as_ref().unwrap().password_file.as_deref(),
+        Some("secrets/pass")
+    );
+}
