@@ -1,11 +1,15 @@
 //! Append and iterate 120-sample XOR chunks; encode sealed 480-sample chunks with
-//! `encode_best` and decode them (Dense, or XOR where that won).
+//! `encode_best` and decode them (Dense, or XOR where that won), both through the
+//! per-sample iterator and in bulk into a reused buffer (`decode_into`, the path the
+//! TSDB's series iterator takes).
 #![allow(missing_docs)]
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use watchfire_chunkenc::{ChunkIter, Encoding, XorChunk, XorIter, encode_best, encode_dense};
+use watchfire_chunkenc::{
+    ChunkIter, Encoding, XorChunk, XorIter, decode_into, encode_best, encode_dense,
+};
 
 #[path = "../tests/common/fleet.rs"]
 mod fleet;
@@ -117,11 +121,24 @@ fn bench_sealed(c: &mut Criterion) {
                 acc
             })
         });
+        let mut buf = Vec::new();
+        g.bench_function(format!("decode_dense_into/{name}"), |b| {
+            b.iter(|| {
+                let r = decode_into(Encoding::Dense, black_box(&dense[..]), &mut buf);
+                (r.is_ok(), buf.len())
+            })
+        });
         let mut xor = XorChunk::new();
         for &(t, v) in &samples {
             xor.append(t, v);
         }
         let xor = xor.into_bytes();
+        g.bench_function(format!("decode_xor_into/{name}"), |b| {
+            b.iter(|| {
+                let r = decode_into(Encoding::Xor, black_box(&xor[..]), &mut buf);
+                (r.is_ok(), buf.len())
+            })
+        });
         g.bench_function(format!("decode_xor/{name}"), |b| {
             b.iter(|| {
                 let mut it = ChunkIter::new(Encoding::Xor, black_box(&xor[..]));

@@ -77,6 +77,49 @@ impl BitReader {
         self.avail = self.avail.saturating_sub(n);
     }
 
+    /// Reads one Rice code with parameter `k`: `q` one bits, a zero, then `k` bits;
+    /// the value is `q << k | bits`. Only a fast path: `None`, with nothing consumed,
+    /// unless `q < limit` and the whole code fits in the accumulator after at most one
+    /// refill (the caller then takes a careful path that reports errors).
+    #[inline(always)]
+    pub(crate) fn rice(&mut self, data: &[u8], limit: u32, k: u32) -> Option<u64> {
+        // Refilling only when under half full keeps the refill off most codes' path.
+        if self.avail < 32 {
+            self.refill(data);
+        }
+        let (mut q, mut len) = self.rice_len(k);
+        // `len < 64` keeps `skip` meaningful; past the input's end `acc` holds zeros,
+        // so codes using bits beyond `avail` are rejected rather than misread (a `q`
+        // that reaches past `avail` gives such a `len` too).
+        if len > self.avail.min(63) {
+            if self.avail > 56 {
+                return None;
+            }
+            self.refill(data);
+            (q, len) = self.rice_len(k);
+            if len > self.avail.min(63) {
+                return None;
+            }
+        }
+        if q >= limit {
+            return None;
+        }
+        // (x >> 1) >> (63 - k) is x >> (64 - k), and 0 for k = 0 without a 64-bit shift.
+        let low = ((self.acc << (q + 1)) >> 1) >> (63 - k);
+        self.acc <<= len;
+        self.avail -= len;
+        Some((u64::from(q) << k) | low)
+    }
+
+    /// The quotient and total length of the Rice code at the top of the accumulator.
+    #[inline(always)]
+    fn rice_len(&self, k: u32) -> (u32, u32) {
+        // Leading ones without a zero-input special case (baseline x86-64 has no
+        // lzcnt): the forced low bit only caps q at 63.
+        let q = 63 - (!self.acc | 1).ilog2();
+        (q, q + 1 + k)
+    }
+
     /// Reads `n` bits, 1 ≤ `n` ≤ 56. `None` if the input ends first.
     #[inline(always)]
     pub(crate) fn read(&mut self, data: &[u8], n: u32) -> Option<u64> {

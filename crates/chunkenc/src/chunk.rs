@@ -9,6 +9,25 @@ use crate::{ChunkError, Encoding, MAX_SAMPLES, XorChunk, XorIter, decode_all};
 thread_local! {
     /// Per-thread dense encoder, so its buffers are reused from chunk to chunk.
     static ENCODER: RefCell<Encoder> = RefCell::new(Encoder::default());
+    /// Per-thread column buffer for dense decoding.
+    static SCRATCH: RefCell<Vec<i64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Samples' worth of decoding scratch kept per thread between chunks.
+const KEEP_SCRATCH: usize = 1 << 12;
+
+/// Runs `f` with this thread's decoding scratch buffer (a fresh one if it is in use).
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Vec<i64>) -> R) -> R {
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut buf) => {
+            let r = f(&mut buf);
+            if buf.capacity() > KEEP_SCRATCH {
+                *buf = Vec::new();
+            }
+            r
+        }
+        Err(_) => f(&mut Vec::new()),
+    })
 }
 
 /// Encodes a sealed chunk with whichever encoding is smallest ([`Encoding::Dense`]
@@ -77,6 +96,45 @@ pub fn decode_all_with(encoding: Encoding, bytes: &[u8]) -> Result<Vec<(i64, f64
     match encoding {
         Encoding::Xor => decode_all(bytes),
         Encoding::Dense => crate::dense::decode(bytes),
+    }
+}
+
+/// Decodes a whole chunk of any encoding into `out`, replacing its contents and
+/// reusing its allocation (the fast way to read every sample: no per-sample
+/// iterator state, and no allocation once `out` is large enough).
+///
+/// On error `out` holds what [`ChunkIter`] would have yielded before stopping: the
+/// samples before the damage for [`Encoding::Xor`], none for [`Encoding::Dense`].
+pub fn decode_into(
+    encoding: Encoding,
+    bytes: &[u8],
+    out: &mut Vec<(i64, f64)>,
+) -> Result<(), ChunkError> {
+    decode_range_into(encoding, bytes, i64::MIN, i64::MAX, out)
+}
+
+/// Like [`decode_into`], but keeps only the samples with `mint <= t <= maxt`, and
+/// stops at the first sample after `maxt` (later samples, and any damage after it,
+/// are not looked at: timestamps are taken to increase, as the encoders expect).
+pub fn decode_range_into(
+    encoding: Encoding,
+    bytes: &[u8],
+    mint: i64,
+    maxt: i64,
+    out: &mut Vec<(i64, f64)>,
+) -> Result<(), ChunkError> {
+    match encoding {
+        Encoding::Xor => crate::iter::decode_range(bytes, mint, maxt, out),
+        Encoding::Dense => {
+            with_scratch(|buf| crate::dense::decode_into(bytes, out, buf))?;
+            if let Some(end) = out.iter().position(|s| s.0 > maxt) {
+                out.truncate(end);
+            }
+            if mint > i64::MIN {
+                out.retain(|s| s.0 >= mint);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -52,17 +52,7 @@ impl<B: AsRef<[u8]>> XorIter<B> {
         };
         XorIter {
             bytes,
-            st: State {
-                r: BitReader::new(HEADER_BYTES),
-                t: 0,
-                v: 0,
-                delta: 0,
-                count,
-                idx: 0,
-                lead: NO_WINDOW,
-                trail: 0,
-                positioned: false,
-            },
+            st: State::new(count),
             err,
         }
     }
@@ -150,7 +140,53 @@ impl<B: AsRef<[u8]>> Iterator for XorIter<B> {
 
 impl<B: AsRef<[u8]>> FusedIterator for XorIter<B> {}
 
+/// Decodes the samples of an XOR chunk with `mint <= t <= maxt` into `out`
+/// (replacing its contents), stopping at the first sample after `maxt`. On error `out`
+/// keeps the samples decoded before it.
+pub(crate) fn decode_range(
+    bytes: &[u8],
+    mint: i64,
+    maxt: i64,
+    out: &mut Vec<(i64, f64)>,
+) -> Result<(), ChunkError> {
+    out.clear();
+    let Some(h) = bytes.first_chunk::<HEADER_BYTES>() else {
+        return Err(ChunkError::ShortHeader { len: bytes.len() });
+    };
+    let count = u16::from_be_bytes(*h);
+    // Every sample takes at least one bit; don't let a garbage header reserve more.
+    out.reserve(usize::from(count).min(bytes.len().saturating_mul(8)));
+    let mut it = XorIter::new(bytes);
+    while let Some(s) = it.next() {
+        if s.0 > maxt {
+            break;
+        }
+        if s.0 >= mint {
+            out.push(s);
+        }
+    }
+    match it.err {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 impl State {
+    /// Before the first sample of a chunk announcing `count` samples.
+    fn new(count: u16) -> Self {
+        State {
+            r: BitReader::new(HEADER_BYTES),
+            t: 0,
+            v: 0,
+            delta: 0,
+            count,
+            idx: 0,
+            lead: NO_WINDOW,
+            trail: 0,
+            positioned: false,
+        }
+    }
+
     fn truncated(&self) -> ChunkError {
         ChunkError::Truncated {
             sample: u32::from(self.idx),

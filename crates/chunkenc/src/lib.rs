@@ -11,7 +11,12 @@
 //!   groups with per-group widths. Values that are not decimals (NaN, ±Inf, -0.0, …)
 //!   are listed as exceptions. [`encode_best`] falls back to XOR when that is
 //!   smaller. [`ChunkIter`] and [`decode_all_with`] read either encoding; a dense
-//!   chunk is decoded in full when its iterator is created.
+//!   chunk is decoded in full when its iterator is created. Readers that want every
+//!   sample (or every sample of a time range) use [`decode_into`] /
+//!   [`decode_range_into`], which decode in one tight loop into a buffer the caller
+//!   reuses from chunk to chunk. The dense decoder reads Rice codes and packed
+//!   fields from a register copy of its bit reader and undoes differencing, slope
+//!   and divisor in one pass.
 //!
 //! The XOR encoding is a Gorilla-style bit stream ([`XorChunk`] writes it, [`XorIter`]
 //! reads it):
@@ -48,7 +53,7 @@ mod dense;
 mod iter;
 mod xor;
 
-pub use chunk::{ChunkIter, decode_all_with, encode_best};
+pub use chunk::{ChunkIter, decode_all_with, decode_into, decode_range_into, encode_best};
 pub use dense::{DenseIter, encode_dense};
 pub use iter::XorIter;
 pub use xor::XorChunk;
@@ -165,17 +170,9 @@ pub enum ChunkError {
 ///
 /// Bytes after the last sample the header announces are ignored.
 pub fn decode_all(bytes: &[u8]) -> Result<Vec<(i64, f64)>, ChunkError> {
-    let mut it = XorIter::new(bytes);
-    // Every sample takes at least one bit; don't let a garbage header reserve more.
-    let cap = usize::from(it.remaining()).min(bytes.len().saturating_mul(8));
-    let mut out = Vec::with_capacity(cap);
-    while let Some(s) = it.next() {
-        out.push(s);
-    }
-    match it.error() {
-        Some(e) => Err(e.clone()),
-        None => Ok(out),
-    }
+    let mut out = Vec::new();
+    iter::decode_range(bytes, i64::MIN, i64::MAX, &mut out)?;
+    Ok(out)
 }
 
 /// Constants of the bit format shared by the encoder and the decoder.

@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 use watchfire_chunkenc::{
     ChunkError, ChunkIter, DenseIter, Encoding, MAX_SAMPLES, XorChunk, decode_all_with,
-    encode_best, encode_dense,
+    decode_into, decode_range_into, encode_best, encode_dense,
 };
 
 const STALE: u64 = 0x7ff0_0000_0000_0002;
@@ -39,7 +39,55 @@ fn check_roundtrip(s: &[(i64, u64)]) -> Result<(), TestCaseError> {
     prop_assert!(best.len() <= dense.len() && best.len() <= xor_len(&f));
     prop_assert_eq!(enc == Encoding::Dense, best == dense);
     prop_assert_eq!(bits(&decode_all_with(enc, &best).unwrap()), s);
-    prop_assert_eq!(bits(&ChunkIter::new(enc, best).collect::<Vec<_>>()), s);
+    prop_assert_eq!(bits(&ChunkIter::new(enc, &best[..]).collect::<Vec<_>>()), s);
+    let xor = {
+        let mut c = XorChunk::new();
+        f.iter().for_each(|&(t, v)| c.append(t, v));
+        c.into_bytes()
+    };
+    // Bulk decoding, into a dirty reused buffer, for every encoding.
+    let mut buf = vec![(1, 1.0); 3];
+    for (enc, bytes) in [
+        (Encoding::Dense, &dense),
+        (Encoding::Xor, &xor),
+        (enc, &best),
+    ] {
+        decode_into(enc, bytes, &mut buf).unwrap();
+        prop_assert_eq!(bits(&buf), s);
+        check_range(enc, bytes, s, &mut buf)?;
+    }
+    Ok(())
+}
+
+/// `decode_range_into` keeps the samples up to the first one after `maxt` that are at
+/// or after `mint`, for a few windows around the series' own timestamps.
+fn check_range(
+    enc: Encoding,
+    bytes: &[u8],
+    s: &[(i64, u64)],
+    buf: &mut Vec<(i64, f64)>,
+) -> Result<(), TestCaseError> {
+    let ts: Vec<i64> = s.iter().map(|x| x.0).collect();
+    let at = |i: usize| ts.get(i).copied().unwrap_or(0);
+    let n = ts.len();
+    let windows = [
+        (i64::MIN, i64::MAX),
+        (at(n / 4), at(n * 3 / 4)),
+        (at(n / 2).saturating_add(1), at(n / 2).saturating_add(1)),
+        (at(1), at(1)),
+        (i64::MIN, at(0).saturating_sub(1)),
+        (at(n.saturating_sub(1)).saturating_add(1), i64::MAX),
+    ];
+    for (mint, maxt) in windows {
+        let want: Vec<(i64, u64)> = s
+            .iter()
+            .copied()
+            .take_while(|x| x.0 <= maxt)
+            .filter(|x| x.0 >= mint)
+            .collect();
+        decode_range_into(enc, bytes, mint, maxt, buf).unwrap();
+        prop_assert_eq!(bits(buf), want, "window {}..={}", mint, maxt);
+    }
     Ok(())
 }
 
@@ -248,6 +296,15 @@ fn check_garbage(data: &[u8]) -> Result<(), TestCaseError> {
             prop_assert!(got.is_empty());
             prop_assert_eq!(Some(&e), it.error());
         }
+    }
+    // Bulk decoding agrees with the iterator, for both encodings.
+    let mut buf = vec![(1, 1.0)];
+    for enc in [Encoding::Dense, Encoding::Xor] {
+        let mut it = ChunkIter::new(enc, data);
+        let got: Vec<_> = it.by_ref().collect();
+        let r = decode_into(enc, data, &mut buf);
+        prop_assert_eq!(bits(&buf), bits(&got));
+        prop_assert_eq!(r.err(), it.error().cloned());
     }
     let mut it = DenseIter::new(data);
     let _ = it.seek(0);

@@ -22,6 +22,10 @@ pub(crate) const RICE_LIMIT: u32 = 24;
 pub(crate) const RICE_SHIFT: u32 = 4;
 /// Rice coding: values enter the running mean clamped to this.
 pub(crate) const RICE_CLAMP: u64 = 1 << 58;
+/// Rice coding: largest parameter the decoder's fast path takes, so that a code with
+/// a quotient below [`RICE_LIMIT`] stays below [`RICE_CLAMP`].
+const RICE_FAST_K: u32 = 53;
+const _: () = assert!((RICE_LIMIT as u64 + 1) << RICE_FAST_K <= RICE_CLAMP);
 /// Rice coding: values used to choose the initial mean.
 pub(crate) const RICE_INIT_SPAN: usize = 16;
 
@@ -96,7 +100,8 @@ impl Rice {
     /// Number of low bits stored in binary.
     #[inline(always)]
     fn k(&self) -> u32 {
-        bit_len(self.acc >> RICE_SHIFT).saturating_sub(1)
+        // bit_len(mean) - 1, or 0 for a zero mean, without a branch.
+        ((self.acc >> RICE_SHIFT) | 1).ilog2()
     }
 
     #[inline(always)]
@@ -256,6 +261,10 @@ fn put_width(w: &mut BitWriter, max: u64) -> u32 {
 }
 
 /// Reads Rice-coded residuals into `body`.
+///
+/// The common codes (short quotient, parameter below [`RICE_FAST_K`]) are decoded
+/// from a register copy of the bit reader; anything else, including running out of
+/// input, goes through the field-by-field path that reports errors.
 pub(crate) fn read_rice(c: &mut Cursor<'_>, body: &mut [i64]) -> Result<(), ChunkError> {
     let at = c.bit_pos();
     let init = c.short(CODE_BITS)? as u32;
@@ -263,8 +272,21 @@ pub(crate) fn read_rice(c: &mut Cursor<'_>, body: &mut [i64]) -> Result<(), Chun
         return Err(c.invalid("Rice initial mean", at));
     }
     let mut st = Rice::new(init);
-    for x in body {
+    let base = c.sample;
+    let data = c.data;
+    let mut r = c.r;
+    for (i, x) in body.iter_mut().enumerate() {
         let k = st.k();
+        if k <= RICE_FAST_K
+            && let Some(z) = r.rice(data, RICE_LIMIT, k)
+        {
+            *x = unzigzag(z);
+            // z < (RICE_LIMIT + 1) << k <= RICE_CLAMP: no clamping needed.
+            st.acc = st.acc - (st.acc >> RICE_SHIFT) + z;
+            continue;
+        }
+        c.r = r;
+        c.sample = base.wrapping_add(i as u32);
         let q = c.unary(RICE_LIMIT)?;
         let z = if q < RICE_LIMIT {
             u64::from(q).wrapping_shl(k) | c.bits(k)?
@@ -273,8 +295,10 @@ pub(crate) fn read_rice(c: &mut Cursor<'_>, body: &mut [i64]) -> Result<(), Chun
         };
         *x = unzigzag(z);
         st.update(z);
-        c.sample += 1;
+        r = c.r;
     }
+    c.r = r;
+    c.sample = base.wrapping_add(body.len() as u32);
     Ok(())
 }
 
@@ -310,15 +334,28 @@ fn unpack(
     match (width, for_) {
         (0, true) => group.fill(base),
         (0, false) => group.fill(0),
+        // The common widths, with the bit reader in registers.
         (1..=56, true) => {
+            let (data, mut r) = (c.data, c.r);
             for x in group {
-                *x = base.wrapping_add(c.short(width)? as i64);
+                let Some(v) = r.read(data, width) else {
+                    c.r = r;
+                    return Err(c.truncated());
+                };
+                *x = base.wrapping_add(v as i64);
             }
+            c.r = r;
         }
         (1..=56, false) => {
+            let (data, mut r) = (c.data, c.r);
             for x in group {
-                *x = unzigzag(c.short(width)?);
+                let Some(v) = r.read(data, width) else {
+                    c.r = r;
+                    return Err(c.truncated());
+                };
+                *x = unzigzag(v);
             }
+            c.r = r;
         }
         (_, true) => {
             for x in group {
@@ -400,6 +437,31 @@ mod tests {
             })
             .collect();
         check(&random);
+    }
+
+    /// Cutting a Rice-coded stream anywhere is reported as truncation, at a sample no
+    /// later than the first one whose code is incomplete (fast and careful paths).
+    #[test]
+    fn rice_truncation_is_reported() {
+        let body: Vec<i64> = (0..300i64)
+            .map(|i| (i * 7919 % 201) - 100 + if i % 50 == 7 { 1 << 45 } else { 0 })
+            .collect();
+        let init = rice_init(&body);
+        let mut w = BitWriter::default();
+        write_rice(&mut w, &body, init);
+        let bytes = w.finish();
+        for cut in 0..bytes.len() {
+            let mut out = vec![0; body.len()];
+            let mut c = Cursor::new(&bytes[..cut], 0);
+            match read_rice(&mut c, &mut out) {
+                Err(ChunkError::Truncated { sample, bit }) => {
+                    assert!(bit <= cut as u64 * 8, "cut {cut}: bit {bit}");
+                    let s = sample as usize;
+                    assert_eq!(out[..s], body[..s], "cut {cut}: values before the damage");
+                }
+                other => panic!("cut {cut}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -167,8 +167,9 @@ fn difference(r: &mut [i64], from: usize) {
     }
 }
 
-/// Inverse of [`difference`]: prefix sums of `r[from..]` (wrapping).
-#[inline]
+/// Inverse of [`difference`]: prefix sums of `r[from..]` (wrapping). The decoder
+/// fuses this into [`reconstruct`]; tests check both agree.
+#[cfg(test)]
 fn integrate(r: &mut [i64], from: usize) {
     let Some(&first) = from.checked_sub(1).and_then(|i| r.get(i)) else {
         return;
@@ -178,6 +179,76 @@ fn integrate(r: &mut [i64], from: usize) {
         prev = prev.wrapping_add(*x);
         *x = prev;
     }
+}
+
+/// Undoes [`residuals`] and [`normalise`] in place, in one pass: integrates `order`
+/// times (as [`integrate`] from `order` down to 1 would), adds `i·slope`, multiplies
+/// by `g` and adds `x0`, all wrapping. `order` ≤ [`MAX_ORDER`].
+fn reconstruct(out: &mut [i64], order: usize, slope: i64, g: i64, x0: i64) {
+    if g == 1 {
+        // No divisor (the usual case for values): skip the multiplications.
+        match order {
+            0 => reconstruct_n::<0, false>(out, slope, g, x0),
+            1 => reconstruct_n::<1, false>(out, slope, g, x0),
+            2 => reconstruct_n::<2, false>(out, slope, g, x0),
+            3 => reconstruct_n::<3, false>(out, slope, g, x0),
+            4 => reconstruct_n::<4, false>(out, slope, g, x0),
+            5 => reconstruct_n::<5, false>(out, slope, g, x0),
+            6 => reconstruct_n::<6, false>(out, slope, g, x0),
+            _ => reconstruct_n::<7, false>(out, slope, g, x0),
+        }
+        return;
+    }
+    match order {
+        0 => reconstruct_n::<0, true>(out, slope, g, x0),
+        1 => reconstruct_n::<1, true>(out, slope, g, x0),
+        2 => reconstruct_n::<2, true>(out, slope, g, x0),
+        3 => reconstruct_n::<3, true>(out, slope, g, x0),
+        4 => reconstruct_n::<4, true>(out, slope, g, x0),
+        5 => reconstruct_n::<5, true>(out, slope, g, x0),
+        6 => reconstruct_n::<6, true>(out, slope, g, x0),
+        _ => reconstruct_n::<7, true>(out, slope, g, x0),
+    }
+}
+
+/// [`reconstruct`] for order `D`. `s[o - 1]` is the running sum of the integration of
+/// order `o`, i.e. the previous element's value after that pass; an element below
+/// index `o` is left alone by that pass and seeds it.
+#[inline(always)]
+fn reconstruct_n<const D: usize, const MUL: bool>(out: &mut [i64], slope: i64, g: i64, x0: i64) {
+    let mut s = [0i64; D];
+    let mut lin = 0i64;
+    let (head, tail) = out.split_at_mut(D.min(out.len()));
+    for (i, x) in head.iter_mut().enumerate() {
+        let mut v = *x;
+        for o in (1..=D).rev() {
+            if let Some(acc) = s.get_mut(o - 1) {
+                if i >= o {
+                    *acc = acc.wrapping_add(v);
+                    v = *acc;
+                } else {
+                    *acc = v;
+                }
+            }
+        }
+        *x = x0.wrapping_add(scale::<MUL>(v.wrapping_add(lin), g));
+        lin = lin.wrapping_add(slope);
+    }
+    for x in tail {
+        let mut v = *x;
+        for acc in s.iter_mut().rev() {
+            *acc = acc.wrapping_add(v);
+            v = *acc;
+        }
+        *x = x0.wrapping_add(scale::<MUL>(v.wrapping_add(lin), g));
+        lin = lin.wrapping_add(slope);
+    }
+}
+
+/// `y · g`, or `y` when `MUL` is false (then `g` is 1).
+#[inline(always)]
+fn scale<const MUL: bool>(y: i64, g: i64) -> i64 {
+    if MUL { y.wrapping_mul(g) } else { y }
 }
 
 /// The median of up to 15 evenly spaced first differences: the slope that leaves only
@@ -420,24 +491,7 @@ pub(crate) fn read(c: &mut Cursor<'_>, n: usize, out: &mut Vec<i64>) -> Result<(
             read_packed(c, body)?;
         }
     }
-    for order in (1..=order).rev() {
-        integrate(out, order);
-    }
-    if slope != 0 {
-        for (i, y) in out.iter_mut().enumerate() {
-            *y = y.wrapping_add((i as i64).wrapping_mul(slope));
-        }
-    }
-    if g == 1 {
-        for y in out.iter_mut() {
-            *y = x0.wrapping_add(*y);
-        }
-    } else {
-        let g = g as i64;
-        for y in out.iter_mut() {
-            *y = x0.wrapping_add(y.wrapping_mul(g));
-        }
-    }
+    reconstruct(out, order, slope, g as i64, x0);
     Ok(())
 }
 
@@ -491,6 +545,45 @@ mod tests {
         let pages: Vec<i64> = (0..100).map(|i| 4096 * ((i * 37) % 101)).collect();
         let p = roundtrip(&pages);
         assert_eq!(p.g, 4096);
+    }
+
+    /// The fused one-pass reconstruction equals the step-by-step inverse transforms.
+    #[test]
+    fn reconstruct_matches_stepwise() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as i64
+        };
+        for n in [0usize, 1, 2, 3, 7, 8, 9, 50] {
+            for order in 0..=MAX_ORDER {
+                for (slope, g, x0) in [
+                    (0, 1, 0),
+                    (15_000, 1, 1 << 40),
+                    (-3, 7, -5),
+                    (rnd(), rnd(), rnd()),
+                ] {
+                    let r: Vec<i64> = (0..n)
+                        .map(|i| if i % 5 == 0 { rnd() } else { rnd() % 100 })
+                        .collect();
+                    let mut want = r.clone();
+                    for o in (1..=order).rev() {
+                        integrate(&mut want, o);
+                    }
+                    for (i, y) in want.iter_mut().enumerate() {
+                        *y = x0.wrapping_add(
+                            y.wrapping_add((i as i64).wrapping_mul(slope))
+                                .wrapping_mul(g),
+                        );
+                    }
+                    let mut got = r;
+                    reconstruct(&mut got, order, slope, g, x0);
+                    assert_eq!(got, want, "n {n} order {order} slope {slope} g {g}");
+                }
+            }
+        }
     }
 
     #[test]

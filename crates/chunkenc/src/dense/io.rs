@@ -92,8 +92,9 @@ pub(crate) fn unzigzag(z: u64) -> i64 {
 /// decoded) and the bit offset from the start of the chunk.
 #[derive(Debug)]
 pub(crate) struct Cursor<'a> {
-    r: BitReader,
-    data: &'a [u8],
+    /// Exposed to the codes' fast paths, which keep a copy in registers.
+    pub(super) r: BitReader,
+    pub(super) data: &'a [u8],
     /// Index of the sample the fields being read belong to (for error reports).
     pub(crate) sample: u32,
 }
@@ -113,7 +114,7 @@ impl<'a> Cursor<'a> {
         self.r.bit_pos()
     }
 
-    fn truncated(&self) -> ChunkError {
+    pub(crate) fn truncated(&self) -> ChunkError {
         ChunkError::Truncated {
             sample: self.sample,
             bit: self.r.bit_pos(),

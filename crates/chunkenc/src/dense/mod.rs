@@ -67,19 +67,35 @@ pub fn encode_dense(samples: &[(i64, f64)]) -> Vec<u8> {
     Encoder::default().encode(samples)
 }
 
-/// Decodes a whole dense chunk. Bytes after the encoded samples are ignored.
-pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<(i64, f64)>, ChunkError> {
+/// Decodes a whole dense chunk into `out` (replacing its contents), with `buf` as
+/// scratch for one column. On error `out` is left empty. Bytes after the encoded
+/// samples are ignored.
+pub(crate) fn decode_into(
+    bytes: &[u8],
+    out: &mut Vec<(i64, f64)>,
+    buf: &mut Vec<i64>,
+) -> Result<(), ChunkError> {
+    out.clear();
     let Some(h) = bytes.first_chunk::<HEADER_BYTES>() else {
         return Err(ChunkError::ShortHeader { len: bytes.len() });
     };
     let n = usize::from(u16::from_be_bytes(*h));
     let mut c = Cursor::new(bytes, HEADER_BYTES);
-    let mut buf = Vec::with_capacity(n);
-    intseq::read(&mut c, n, &mut buf)?;
-    let mut out: Vec<(i64, f64)> = buf.iter().map(|&t| (t, 0.0)).collect();
-    if n > 0 {
-        values::read(&mut c, &mut out, &mut buf)?;
+    intseq::read(&mut c, n, buf)?;
+    out.extend(buf.iter().map(|&t| (t, 0.0)));
+    if n > 0
+        && let Err(e) = values::read(&mut c, out, buf)
+    {
+        out.clear();
+        return Err(e);
     }
+    Ok(())
+}
+
+/// Decodes a whole dense chunk. Bytes after the encoded samples are ignored.
+pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<(i64, f64)>, ChunkError> {
+    let mut out = Vec::new();
+    crate::chunk::with_scratch(|buf| decode_into(bytes, &mut out, buf))?;
     Ok(out)
 }
 
@@ -95,6 +111,8 @@ pub struct DenseIter {
     next: usize,
     /// Whether `samples[next - 1]` is the current sample.
     positioned: bool,
+    /// Whether timestamps increase, so `seek` can search.
+    sorted: bool,
     err: Option<ChunkError>,
 }
 
@@ -104,6 +122,7 @@ impl DenseIter {
     pub fn new(bytes: &[u8]) -> Self {
         match decode(bytes) {
             Ok(samples) => DenseIter {
+                sorted: samples.is_sorted_by(|a, b| a.0 < b.0),
                 samples,
                 ..DenseIter::default()
             },
@@ -133,16 +152,20 @@ impl DenseIter {
     /// backwards: if the current sample already qualifies it is returned again.
     /// `None` once the chunk is exhausted (same semantics as
     /// [`XorIter::seek`](crate::XorIter::seek)).
+    ///
+    /// A binary search when the timestamps increase (as they do in any chunk made
+    /// from valid input), else a scan.
     pub fn seek(&mut self, t: i64) -> Option<(i64, f64)> {
         if let Some(cur) = self.at().filter(|s| s.0 >= t) {
             return Some(cur);
         }
-        while let Some(s) = DenseIter::next(self) {
-            if s.0 >= t {
-                return Some(s);
-            }
-        }
-        None
+        let rest = self.samples.get(self.next..).unwrap_or_default();
+        self.next += if self.sorted {
+            rest.partition_point(|s| s.0 < t)
+        } else {
+            rest.iter().position(|s| s.0 >= t).unwrap_or(rest.len())
+        };
+        DenseIter::next(self)
     }
 
     /// The sample last returned by [`Self::next`] or [`Self::seek`]; `None` before the
