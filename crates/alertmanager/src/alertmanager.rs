@@ -412,10 +412,11 @@ impl Alertmanager {
                 errors.push(e);
                 continue;
             }
-            let fp = a.fingerprint();
-            let stored = core.store.put_fp(fp, a, now);
-            core.acks.check(fp, &stored, now);
-            accepted.push((fp, stored));
+            accepted.push((a.fingerprint(), a));
+        }
+        let accepted = core.store.put_many(accepted, now);
+        for (fp, stored) in &accepted {
+            core.acks.check(*fp, stored, now);
         }
         // One dispatcher lock for the whole batch.
         core.dispatch_alerts(&rt, accepted);

@@ -7,7 +7,8 @@ use crate::alertmanager::{Core, Runtime};
 use crate::clock::Millis;
 use crate::pipeline;
 use crate::types::{Alert, Fingerprint, LabelSet};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use watchfire_alertmanager_config::{Route, RouteId, RouteOpts};
 
@@ -81,7 +82,7 @@ pub(crate) type GroupId = (RouteId, Fingerprint);
 
 #[derive(Debug, Default)]
 pub(crate) struct DispatchState {
-    pub groups: HashMap<GroupId, Group>,
+    pub groups: FxHashMap<GroupId, Group>,
     /// Timer queue: `(next_flush, id)` of every group not in flight, so finding the due
     /// groups and the next deadline does not scan all groups (with thousands of groups
     /// each flush completion would otherwise cost two full scans).

@@ -4,16 +4,17 @@
 use crate::clock::Millis;
 use crate::types::{Alert, AlertStatus, Fingerprint};
 use parking_lot::RwLock;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Thread-safe alert store.
 #[derive(Debug, Default)]
 pub struct AlertStore {
-    /// Shared with the aggregation groups, so an alert is stored once.
-    alerts: RwLock<HashMap<Fingerprint, Arc<Alert>>>,
-    marker: RwLock<HashMap<Fingerprint, AlertStatus>>,
+    /// Shared with the aggregation groups, so an alert is stored once. Keys are already
+    /// hashes (fingerprints), so the cheap Fx hasher is enough.
+    alerts: RwLock<FxHashMap<Fingerprint, Arc<Alert>>>,
+    marker: RwLock<FxHashMap<Fingerprint, AlertStatus>>,
     /// Bumped on every change, for caches derived from the alerts.
     version: AtomicU64,
 }
@@ -34,20 +35,65 @@ impl AlertStore {
     /// [`AlertStore::put`] with the fingerprint already computed.
     pub(crate) fn put_fp(&self, fp: Fingerprint, alert: Alert, now: Millis) -> Arc<Alert> {
         let mut alerts = self.alerts.write();
-        let mut alert = alert;
-        if let Some(old) = alerts.get(&fp) {
-            let overlap = (alert.ends_at > old.starts_at && alert.ends_at < old.ends_at)
-                || (alert.starts_at > old.starts_at && alert.starts_at < old.ends_at);
-            if overlap {
-                alert = old.merge(&alert, now);
-            }
-        } else {
+        let (stored, is_new) = Self::merge_in(&mut alerts, fp, alert, now);
+        if is_new {
             self.marker.write().entry(fp).or_default();
         }
+        drop(alerts);
+        self.version.fetch_add(1, Ordering::Release);
+        stored
+    }
+
+    /// Stores a batch (one `POST /api/v2/alerts`) under one acquisition of each lock:
+    /// taking them per alert made concurrent posters hand the locks back and forth.
+    pub(crate) fn put_many(
+        &self,
+        batch: Vec<(Fingerprint, Alert)>,
+        now: Millis,
+    ) -> Vec<(Fingerprint, Arc<Alert>)> {
+        let mut out = Vec::with_capacity(batch.len());
+        let mut new = Vec::new();
+        let mut alerts = self.alerts.write();
+        for (fp, alert) in batch {
+            let (stored, is_new) = Self::merge_in(&mut alerts, fp, alert, now);
+            if is_new {
+                new.push(fp);
+            }
+            out.push((fp, stored));
+        }
+        if !new.is_empty() {
+            let mut marker = self.marker.write();
+            for fp in new {
+                marker.entry(fp).or_default();
+            }
+        }
+        drop(alerts);
+        self.version.fetch_add(1, Ordering::Release);
+        out
+    }
+
+    /// Puts one alert, merged with the stored one when their activity ranges overlap;
+    /// returns it as stored and whether the fingerprint is new.
+    fn merge_in(
+        alerts: &mut FxHashMap<Fingerprint, Arc<Alert>>,
+        fp: Fingerprint,
+        mut alert: Alert,
+        now: Millis,
+    ) -> (Arc<Alert>, bool) {
+        let is_new = match alerts.get(&fp) {
+            Some(old) => {
+                let overlap = (alert.ends_at > old.starts_at && alert.ends_at < old.ends_at)
+                    || (alert.starts_at > old.starts_at && alert.starts_at < old.ends_at);
+                if overlap {
+                    alert = old.merge(&alert, now);
+                }
+                false
+            }
+            None => true,
+        };
         let alert = Arc::new(alert);
         alerts.insert(fp, Arc::clone(&alert));
-        self.version.fetch_add(1, Ordering::Release);
-        alert
+        (alert, is_new)
     }
 
     /// One alert.
