@@ -1,5 +1,20 @@
 //! Go's float formatting, which Prometheus tools and templates print with.
 
+/// Formats `v` as Go's `strconv.FormatFloat(v, 'f', -1, 64)` does: the shortest digits
+/// that round-trip, never in exponent form, with `+Inf`, `-Inf` and `NaN` spelled as
+/// Prometheus does.
+pub fn format_go_float_f(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    // Rust's `Display` for floats prints the shortest round-trip digits without an
+    // exponent, and `-0` for negative zero, exactly as Go's 'f' with precision -1.
+    format!("{v}")
+}
+
 /// Formats `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` does (and so as
 /// `fmt`'s `%g`/`%v`): the shortest digits that round-trip, in exponent form when
 /// the decimal exponent is below -4 or at least 6 (`1e+06`, `1.234e-05`), with

@@ -21,15 +21,7 @@ use watchfire_model::Labels;
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)`: the shortest digits that read back
 /// as `v`, never in exponent form.
 pub fn format_f(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    // Rust's `Display` for floats prints the shortest round-trip digits without an
-    // exponent, and `-0` for negative zero, exactly as Go's 'f' with precision -1.
-    format!("{v}")
+    watchfire_model::format_go_float_f(v)
 }
 
 /// Go's `strconv.FormatFloat(v, 'e', -1, 64)`: shortest digits, `d.ddde±dd`.

@@ -11,7 +11,9 @@ use watchfire_model::{METRIC_NAME, MatchOp, Matcher};
 /// The tree as `/api/v1/parse_query` answers it.
 pub fn expr_to_json(e: &Expr) -> Value {
     match e {
-        Expr::Number(v) => json!({"type": "numberLiteral", "val": number(*v)}),
+        Expr::Number(v) => {
+            json!({"type": "numberLiteral", "val": watchfire_model::format_go_float_f(*v)})
+        }
         Expr::String(s) => json!({"type": "stringLiteral", "val": s.value}),
         Expr::Paren(e) => json!({"type": "parenExpr", "expr": expr_to_json(e)}),
         Expr::Neg(e) => json!({"type": "unaryExpr", "op": "-", "expr": expr_to_json(e)}),
@@ -120,21 +122,6 @@ pub fn expr_to_json(e: &Expr) -> Value {
     }
 }
 
-/// A float as Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
-fn number(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        format!("{v}")
-    }
-}
-
 fn matchers(vs: &VectorSelector) -> Vec<Value> {
     let m = |m: &Matcher| {
         let t = match m.op {
@@ -195,7 +182,7 @@ fn duration(d: &DurationExpr, wrapped: bool) -> Value {
             secs,
             duration: is_dur,
         } if !wrapped => {
-            json!({"type": "numberLiteral", "val": number(*secs), "duration": is_dur})
+            json!({"type": "numberLiteral", "val": watchfire_model::format_go_float_f(*secs), "duration": is_dur})
         }
         // A parenthesized literal is a wrapped unary plus, as in Prometheus.
         DurationExpr::Number { .. } => node("+", Value::Null, duration(d, false)),

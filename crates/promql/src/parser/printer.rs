@@ -16,7 +16,7 @@ pub fn format_expr(e: &Expr) -> String {
 
 fn write_expr(out: &mut String, e: &Expr) {
     match e {
-        Expr::Number(v) => out.push_str(&format_number(*v)),
+        Expr::Number(v) => out.push_str(&watchfire_model::format_go_float_f(*v)),
         Expr::String(s) => out.push_str(&go_quote(&s.value)),
         Expr::VectorSelector(vs) => write_selector(out, vs, None),
         Expr::MatrixSelector {
@@ -151,14 +151,23 @@ fn write_matching(out: &mut String, m: &VectorMatching) {
     }
     match (m.fill_lhs, m.fill_rhs) {
         (Some(l), Some(r)) if l == r || (l.is_nan() && r.is_nan()) => {
-            out.push_str(&format!(" fill ({})", format_number(l)));
+            out.push_str(&format!(
+                " fill ({})",
+                watchfire_model::format_go_float_f(l)
+            ));
         }
         (l, r) => {
             if let Some(l) = l {
-                out.push_str(&format!(" fill_left ({})", format_number(l)));
+                out.push_str(&format!(
+                    " fill_left ({})",
+                    watchfire_model::format_go_float_f(l)
+                ));
             }
             if let Some(r) = r {
-                out.push_str(&format!(" fill_right ({})", format_number(r)));
+                out.push_str(&format!(
+                    " fill_right ({})",
+                    watchfire_model::format_go_float_f(r)
+                ));
             }
         }
     }
@@ -275,23 +284,6 @@ fn write_offset(out: &mut String, ms: i64, expr: Option<&DurationExpr>) {
     }
 }
 
-/// A number as Go's `strconv.FormatFloat(v, 'f', -1, 64)`, with PromQL's
-/// spellings of the specials.
-fn format_number(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        // Rust's Display is the shortest round-trip form without an exponent.
-        format!("{v}")
-    }
-}
-
 /// A duration the way Prometheus prints one: `1h30m`, `1s500ms`, `0s`.
 pub(crate) fn format_duration(ms: i64) -> String {
     watchfire_model::format_duration_ms(ms)
@@ -304,7 +296,7 @@ fn format_duration_expr(e: &DurationExpr) -> String {
                 let ms = (secs * 1000.0).round() as i64;
                 format_duration(ms)
             } else {
-                format_number(*secs)
+                watchfire_model::format_go_float_f(*secs)
             }
         }
         DurationExpr::Step => "step()".into(),
