@@ -37,6 +37,10 @@ pub struct FlushInfo {
     pub group: Arc<GroupInfo>,
     /// Time of the timer tick.
     pub tick: Millis,
+    /// The group's identity, for recording what the time stages find.
+    pub(crate) id: GroupId,
+    /// The dispatcher generation the flush started in (a reload starts a new one).
+    pub(crate) generation: u64,
 }
 
 /// One alert of a flush: the stored alert (shared, not copied) and its end time as the
@@ -75,6 +79,8 @@ pub(crate) struct Group {
     pub next_flush: Millis,
     pub has_flushed: bool,
     pub in_flight: bool,
+    /// The time intervals muting the group at its last flush (Alertmanager's group marker).
+    pub muted_by: Vec<String>,
 }
 
 /// A group's identity: (route, fingerprint of the group labels).
@@ -103,6 +109,8 @@ pub struct GroupSnapshot {
     pub group_key: String,
     /// Alerts in the group.
     pub alerts: Vec<Alert>,
+    /// The time intervals that muted the group at its last flush.
+    pub muted_by: Vec<String>,
 }
 
 /// The fingerprint of a route's group labels for `labels`, without building the label
@@ -168,6 +176,7 @@ impl Core {
                         next_flush: now + gw,
                         has_flushed: false,
                         in_flight: false,
+                        muted_by: Vec::new(),
                     }
                 });
                 // An alert older than group_wait needs no further waiting.
@@ -251,6 +260,8 @@ impl Core {
                 let info = FlushInfo {
                     group: Arc::clone(&g.info),
                     tick,
+                    id: gid,
+                    generation,
                 };
                 started.push((gid, info, alerts, resolved));
             }
@@ -311,7 +322,19 @@ impl Core {
                 receiver: g.info.receiver.clone(),
                 group_key: g.info.group_key.clone(),
                 alerts: g.alerts.values().map(|a| Alert::clone(a)).collect(),
+                muted_by: g.muted_by.clone(),
             })
             .collect()
+    }
+
+    /// Records which time intervals mute a group (see [`GroupSnapshot::muted_by`]).
+    pub(crate) fn set_group_muted_by(&self, info: &FlushInfo, muted_by: Vec<String>) {
+        let mut st = self.dispatch.lock();
+        if st.generation != info.generation {
+            return;
+        }
+        if let Some(g) = st.groups.get_mut(&info.id) {
+            g.muted_by = muted_by;
+        }
     }
 }

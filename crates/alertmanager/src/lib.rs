@@ -18,10 +18,11 @@
 //!   connections. Inhibition sources are collected once per (config, store version).
 //!   Resolved alerts leave a group once a flush notified them; empty groups are dropped
 //!   by a 30s sweep; resolved alerts leave the store by a 30m GC.
-//! * The notify pipeline ([`pipeline`]) is Alertmanager's chain of stages: mute
-//!   (inhibition, then silences, both [`Muter`]s, recording each alert's
-//!   `silencedBy`/`inhibitedBy`) → active/mute time intervals → per integration,
-//!   concurrently: dedup against the [`Nflog`] (Alertmanager's `needsUpdate`) → retry
+//! * The notify pipeline ([`pipeline`]) is Alertmanager's chain of stages: inhibition
+//!   → active time intervals → mute time intervals → silences (inhibition and silences
+//!   are [`Muter`]s; each alert's `silencedBy`/`inhibitedBy` is recorded, and the time
+//!   stages record the intervals muting the group, shown as `mutedBy` by the alert
+//!   groups API as in Alertmanager 0.28) → per integration, concurrently: dedup against the [`Nflog`] (Alertmanager's `needsUpdate`) → retry
 //!   with exponential backoff until `max(group_interval, 10s)` after the tick, each call
 //!   bounded by [`Options::integration_timeout`] → record in the nflog and the history.
 //! * [`Silences`] follow `silence.Silences.Set`: an update that changes matchers (or

@@ -1,7 +1,11 @@
-//! The notify pipeline, as Alertmanager composes it: mute (inhibition, then silences) →
-//! active/mute time intervals → per integration, concurrently: dedup (notification log)
-//! → retry (with backoff until the next group_interval) → record (log + history).
-//! Each stage is a function from alerts to alerts; an empty result stops the pipeline.
+//! The notify pipeline, in Alertmanager's order: inhibition → active time intervals →
+//! mute time intervals → silences → per integration, concurrently: dedup (notification
+//! log) → retry (with backoff until the next group_interval) → record (log + history).
+//! Each stage is a function from alerts to alerts; an empty result stops the pipeline,
+//! so, as in Alertmanager, a group whose alerts are all inhibited does not reach the time
+//! stages, and one muted by a time interval does not reach the silence stage. The time
+//! stages record which intervals mute the group; the alert groups API shows them
+//! (`mutedBy`, as Alertmanager 0.28 does).
 //!
 //! Cost matters here: when thousands of groups flush at once, each one runs this. Alerts
 //! travel as shared [`FlushedAlert`]s, and the notification is built once a send slot
@@ -32,8 +36,13 @@ pub(crate) async fn run(
     info: FlushInfo,
     alerts: Vec<FlushedAlert>,
 ) -> bool {
-    let alerts = mute_stage(core, rt, &info, alerts);
-    if alerts.is_empty() || time_muted(rt, &info, core.clock.now()) {
+    let now = core.clock.now();
+    let alerts = inhibit_stage(core, rt, alerts, now);
+    if alerts.is_empty() || time_stages(core, rt, &info, now) {
+        return true;
+    }
+    let alerts = silence_stage(rt, &info, alerts, now);
+    if alerts.is_empty() {
         return true;
     }
     let receiver = &info.group.receiver;
@@ -70,57 +79,95 @@ pub(crate) async fn run(
     ok
 }
 
-/// Inhibition then silences; records each alert's status in the marker. What passes
-/// follows [`mute_outcome`]: silenced alerts reach receivers with
-/// `send_resolved_when_silenced` as resolved, others not at all.
-fn mute_stage(
+/// An alert that passed inhibition, and whether a silence mutes it.
+struct Uninhibited {
+    alert: FlushedAlert,
+    silenced: bool,
+}
+
+/// Drops inhibited alerts. Records each alert's status (inhibited and silenced) in the
+/// marker in the same pass, so the silence lookup is not repeated for the silence stage.
+fn inhibit_stage(
     core: &Core,
     rt: &Runtime,
-    info: &FlushInfo,
     alerts: Vec<FlushedAlert>,
-) -> Vec<FlushedAlert> {
-    let now = core.clock.now();
+    now: Millis,
+) -> Vec<Uninhibited> {
     let inhibitor = core.inhibitor(rt);
     let silencer = Silencer(&core.silences);
-    let keep_silenced_resolved = rt
-        .send_resolved_when_silenced
-        .contains(&info.group.receiver);
     alerts
         .into_iter()
-        .filter_map(|mut a| {
+        .filter_map(|a| {
             let inhibited = inhibitor.mutes(&a.alert.labels, now);
             let silenced = silencer.mutes(&a.alert.labels, now);
             let (is_inhibited, is_silenced) = (!inhibited.is_empty(), !silenced.is_empty());
             core.store
                 .set_status(a.fp, AlertStatus::from_mutes(silenced, inhibited));
-            if is_silenced && !is_inhibited {
-                // Rare: only then is a copy made, to apply the shared rule.
-                let mut copy = Alert::clone(&a.alert);
-                copy.ends_at = a.ends_at;
-                a.ends_at = mute_outcome(copy, true, false, keep_silenced_resolved, now)?.ends_at;
-                return Some(a);
-            }
-            (!is_inhibited).then_some(a)
+            (!is_inhibited).then_some(Uninhibited {
+                alert: a,
+                silenced: is_silenced,
+            })
         })
         .collect()
 }
 
-/// Whether the route's time intervals mute the group now: like Alertmanager, at the time
-/// the flush runs (a late flush across an interval boundary sees the boundary).
-fn time_muted(rt: &Runtime, info: &FlushInfo, now: Millis) -> bool {
-    let Ok(t) = jiff::Timestamp::from_millisecond(now) else {
+/// Silenced alerts follow [`mute_outcome`]: they reach receivers with
+/// `send_resolved_when_silenced` as resolved, others not at all.
+fn silence_stage(
+    rt: &Runtime,
+    info: &FlushInfo,
+    alerts: Vec<Uninhibited>,
+    now: Millis,
+) -> Vec<FlushedAlert> {
+    let keep_silenced_resolved = rt
+        .send_resolved_when_silenced
+        .contains(&info.group.receiver);
+    alerts
+        .into_iter()
+        .filter_map(|Uninhibited { mut alert, silenced }| {
+            if !silenced {
+                return Some(alert);
+            }
+            // Rare: only then is a copy made, to apply the shared rule.
+            let mut copy = Alert::clone(&alert.alert);
+            copy.ends_at = alert.ends_at;
+            alert.ends_at = mute_outcome(copy, true, false, keep_silenced_resolved, now)?.ends_at;
+            Some(alert)
+        })
+        .collect()
+}
+
+/// The active and mute time interval stages: whether the route's time intervals mute
+/// the group at the time the flush runs (a late flush across an interval boundary sees
+/// the boundary). Like Alertmanager, records on the group which intervals mute it: every
+/// active interval when outside all of them, else the mute intervals `now` falls in.
+fn time_stages(core: &Core, rt: &Runtime, info: &FlushInfo, now: Millis) -> bool {
+    let opts = &info.group.opts;
+    if opts.active_time_intervals.is_empty() && opts.mute_time_intervals.is_empty() {
         return false;
-    };
-    let inside = |names: &[String]| {
-        names
-            .iter()
-            .any(|n| rt.time_intervals.get(n).is_some_and(|ti| ti.contains(t)))
-    };
-    let active = &info.group.opts.active_time_intervals;
-    if !active.is_empty() && !inside(active) {
-        return true;
     }
-    inside(&info.group.opts.mute_time_intervals)
+    let muted_by = time_muted_by(rt, info, now);
+    let muted = !muted_by.is_empty();
+    core.set_group_muted_by(info, muted_by);
+    muted
+}
+
+fn time_muted_by(rt: &Runtime, info: &FlushInfo, now: Millis) -> Vec<String> {
+    let Ok(t) = jiff::Timestamp::from_millisecond(now) else {
+        return Vec::new();
+    };
+    let inside = |n: &String| rt.time_intervals.get(n).is_some_and(|ti| ti.contains(t));
+    let active = &info.group.opts.active_time_intervals;
+    if !active.is_empty() && !active.iter().any(inside) {
+        return active.clone();
+    }
+    info.group
+        .opts
+        .mute_time_intervals
+        .iter()
+        .filter(|n| inside(n))
+        .cloned()
+        .collect()
 }
 
 /// Alertmanager's `DedupStage.needsUpdate`, plus acknowledgements: when every firing alert

@@ -150,6 +150,10 @@ pub struct AlertStatus {
     /// Fingerprints of the alerts inhibiting it.
     #[serde(rename = "inhibitedBy")]
     pub inhibited_by: Vec<String>,
+    /// Names of the time intervals muting the alert's group (alert groups API only, as
+    /// in Alertmanager 0.28+; always empty elsewhere).
+    #[serde(rename = "mutedBy", default)]
+    pub muted_by: Vec<String>,
 }
 
 impl AlertStatus {
@@ -164,6 +168,7 @@ impl AlertStatus {
             state,
             silenced_by,
             inhibited_by,
+            muted_by: Vec::new(),
         }
     }
 }

@@ -20,6 +20,8 @@ struct AlertFilter {
     silenced: bool,
     inhibited: bool,
     unprocessed: bool,
+    /// Alert groups only: whether groups muted by a time interval are listed.
+    muted: bool,
     matchers: Vec<watchfire_model::Matcher>,
     receiver: Option<regex::Regex>,
 }
@@ -49,6 +51,7 @@ fn alert_filter(q: Option<&str>) -> Result<AlertFilter, Response> {
         silenced: flag("silenced"),
         inhibited: flag("inhibited"),
         unprocessed: flag("unprocessed"),
+        muted: flag("muted"),
         matchers,
         receiver,
     })
@@ -275,6 +278,9 @@ pub(crate) async fn get_groups(State(am): State<AppState>, RawQuery(q): RawQuery
         {
             continue;
         }
+        if !f.muted && !g.muted_by.is_empty() {
+            continue;
+        }
         let mut alerts = Vec::new();
         let mut list = g.alerts;
         list.sort_by_key(|a| Fingerprint::of(&a.labels));
@@ -283,9 +289,15 @@ pub(crate) async fn get_groups(State(am): State<AppState>, RawQuery(q): RawQuery
             if a.ends_at != 0 && a.ends_at < now {
                 continue;
             }
-            let st = am.status_with(&inhibitor, &a.labels, now);
+            let mut st = am.status_with(&inhibitor, &a.labels, now);
             // The receiver filter applies to the group, not to the alert's other routes.
             if f.keep(&a, &st, None, now) {
+                // As Alertmanager 0.28+: a group muted by a time interval shows its
+                // alerts as suppressed by it (the filters above see the alert's own state).
+                if !g.muted_by.is_empty() {
+                    st.state = AlertState::Suppressed;
+                    st.muted_by.clone_from(&g.muted_by);
+                }
                 let fp = Fingerprint::of(&a.labels);
                 alerts.push(alert_json(&a, &st, &receivers, am.ack_of(fp).as_ref()));
             }

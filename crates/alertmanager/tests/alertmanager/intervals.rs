@@ -267,3 +267,95 @@ async fn days_of_month_months_and_years() {
         vec!["LastDay"]
     );
 }
+
+/// `(group alertname, state, mutedBy)` of each alert in `/api/v2/alerts/groups?query`.
+async fn group_states(
+    addr: std::net::SocketAddr,
+    query: &str,
+) -> Vec<(String, String, Vec<String>)> {
+    let (code, body) = http(addr, "GET", &format!("/api/v2/alerts/groups{query}"), None).await;
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mut out = Vec::new();
+    for g in v.as_array().unwrap() {
+        for a in g["alerts"].as_array().unwrap() {
+            let muted_by = a["status"]["mutedBy"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+                .collect();
+            out.push((
+                g["labels"]["alertname"].as_str().unwrap().to_string(),
+                a["status"]["state"].as_str().unwrap().to_string(),
+                muted_by,
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn groups_api_shows_what_mutes_a_group_as_alertmanager_0_28_does() {
+    let t0 = at("2024-01-01T08:59:40Z"); // Monday
+    let h = start_at(MUTE_CFG, None, ManualClock::new(t0));
+    let addr = serve(h.am.clone()).await;
+    h.am.put_alerts(vec![firing("Muted", t0), firing("Free", t0)])
+        .unwrap();
+    let active = |n: &str| (n.to_string(), "active".to_string(), Vec::<String>::new());
+    // Before the first flush nothing is known to be muted.
+    assert_eq!(
+        group_states(addr, "").await,
+        vec![active("Free"), active("Muted")]
+    );
+    // The 09:00:10 flush runs inside `morning`: the group is marked.
+    h.advance(30_000).await;
+    let muted = (
+        "Muted".to_string(),
+        "suppressed".to_string(),
+        vec!["morning".to_string()],
+    );
+    assert_eq!(
+        group_states(addr, "").await,
+        vec![active("Free"), muted.clone()]
+    );
+    assert_eq!(
+        group_states(addr, "?muted=false").await,
+        vec![active("Free")]
+    );
+    // /api/v2/alerts does not know about groups: the alert stays active there.
+    let (_, body) = http(
+        addr,
+        "GET",
+        "/api/v2/alerts?filter=alertname%3D%22Muted%22",
+        None,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v[0]["status"]["state"], "active");
+    assert_eq!(v[0]["status"]["mutedBy"], serde_json::json!([]));
+    // The mark holds until a flush outside the interval (09:10:10) clears it.
+    h.advance(9 * 60_000 + 59_000).await; // 09:10:09
+    assert_eq!(group_states(addr, "").await, vec![active("Free"), muted]);
+    h.advance(1_000).await;
+    assert_eq!(
+        group_states(addr, "").await,
+        vec![active("Free"), active("Muted")]
+    );
+
+    // Outside every active interval: muted by all of them.
+    let t1 = at("2024-01-06T10:00:00Z"); // Saturday
+    let h = start_at(ACTIVE_CFG, None, ManualClock::new(t1));
+    let addr = serve(h.am.clone()).await;
+    h.am.put_alerts(vec![firing("Biz", t1)]).unwrap();
+    h.advance(30_000).await;
+    assert_eq!(
+        group_states(addr, "").await,
+        vec![(
+            "Biz".to_string(),
+            "suppressed".to_string(),
+            vec!["business".to_string()]
+        )]
+    );
+}
