@@ -4,11 +4,8 @@
 /// that round-trip, never in exponent form, with `+Inf`, `-Inf` and `NaN` spelled as
 /// Prometheus does.
 pub fn format_go_float_f(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
+    if let Some(s) = go_non_finite(v) {
+        return s.into();
     }
     // Rust's `Display` for floats prints the shortest round-trip digits without an
     // exponent, and `-0` for negative zero, exactly as Go's 'f' with precision -1.
@@ -20,15 +17,8 @@ pub fn format_go_float_f(v: f64) -> String {
 /// the decimal exponent is below -4 or at least 6 (`1e+06`, `1.234e-05`), with
 /// `+Inf`, `-Inf` and `NaN` spelled Go's way.
 pub fn format_go_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
+    if let Some(s) = go_non_finite(v) {
+        return s.into();
     }
     // Rust's `{:e}` gives the shortest round-trip digits: "-1.0483605e7".
     let sci = format!("{v:e}");
@@ -61,6 +51,31 @@ pub fn format_go_float(v: f64) -> String {
     }
 }
 
+/// Formats `v` as Go's `strconv.FormatFloat(v, 'e', -1, 64)` does: the shortest
+/// round-trip digits, always in exponent form with at least two exponent digits
+/// (`1.5e+00`, `1e-07`); Prometheus' alerts API prints alert values this way.
+pub fn format_go_float_e(v: f64) -> String {
+    if let Some(s) = go_non_finite(v) {
+        return s.into();
+    }
+    let s = format!("{v:e}");
+    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+    let e: i32 = e.parse().unwrap_or(0);
+    let sign = if e < 0 { '-' } else { '+' };
+    format!("{m}e{sign}{:02}", e.abs())
+}
+
+/// Go's spelling of NaN and the infinities; `None` for finite values.
+fn go_non_finite(v: f64) -> Option<&'static str> {
+    if v.is_nan() {
+        Some("NaN")
+    } else if v.is_infinite() {
+        Some(if v > 0.0 { "+Inf" } else { "-Inf" })
+    } else {
+        None
+    }
+}
+
 /// Quotes `s` like Go's `%q` (Prometheus prints label values and messages this way).
 pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -90,6 +105,20 @@ pub fn go_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::format_go_float as g;
+    use super::format_go_float_e as e;
+
+    #[test]
+    fn e_format_matches_go() {
+        // strconv.FormatFloat(v, 'e', -1, 64)
+        assert_eq!(e(0.0), "0e+00");
+        assert_eq!(e(1.0), "1e+00");
+        assert_eq!(e(1.5), "1.5e+00");
+        assert_eq!(e(-123456.0), "-1.23456e+05");
+        assert_eq!(e(1e-7), "1e-07");
+        assert_eq!(e(1e100), "1e+100");
+        assert_eq!(e(f64::NAN), "NaN");
+        assert_eq!(e(f64::NEG_INFINITY), "-Inf");
+    }
 
     #[test]
     fn matches_go() {

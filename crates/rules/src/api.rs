@@ -16,25 +16,6 @@ fn time_or_zero(ms: Option<i64>) -> String {
     ms.map(rfc3339_ms).unwrap_or_else(|| ZERO_TIME.into())
 }
 
-/// Go's `strconv.FormatFloat(v, 'e', -1, 64)`.
-pub fn format_float_e(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    let s = format!("{v:e}");
-    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-    let e: i32 = e.parse().unwrap_or(0);
-    let sign = if e < 0 { '-' } else { '+' };
-    format!("{m}e{sign}{:02}", e.abs())
-}
-
 /// One alert as `/api/v1/alerts` and `/api/v1/rules` show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiAlert {
@@ -66,7 +47,7 @@ impl ApiAlert {
             state: a.state.as_str().into(),
             active_at: Some(rfc3339_ms(a.active_at)),
             keep_firing_since: a.keep_firing_since.map(rfc3339_ms),
-            value: format_float_e(a.value),
+            value: watchfire_model::format_go_float_e(a.value),
         }
     }
 }

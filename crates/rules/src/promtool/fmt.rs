@@ -40,7 +40,7 @@ pub fn model_duration(ms: i64) -> String {
 
 /// Go's `strconv.FormatFloat(v, 'E', -1, 64)`.
 pub(crate) fn format_float_upper_e(v: f64) -> String {
-    crate::api::format_float_e(v).replace('e', "E")
+    watchfire_model::format_go_float_e(v).replace('e', "E")
 }
 
 /// promtool's rendering of a sample list (`nil` when empty).
