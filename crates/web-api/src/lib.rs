@@ -351,6 +351,28 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
+/// A store with nothing in it, for unit tests that need an [`ApiState`].
+#[cfg(test)]
+pub(crate) struct NoStore;
+
+#[cfg(test)]
+impl watchfire_storage::Queryable for NoStore {
+    fn querier(
+        &self,
+        _: i64,
+        _: i64,
+    ) -> Result<Box<dyn watchfire_storage::Querier>, watchfire_storage::StorageError> {
+        Err(watchfire_storage::StorageError::Invalid("none".into()))
+    }
+}
+
+#[cfg(test)]
+impl watchfire_storage::CardinalitySource for NoStore {
+    fn cardinality(&self, _: usize) -> watchfire_storage::CardinalityStats {
+        watchfire_storage::CardinalityStats::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -408,23 +408,7 @@ mod tests {
 
     #[test]
     fn waits_for_a_query_slot_until_the_timeout() {
-        struct NoStore;
-        impl watchfire_storage::Queryable for NoStore {
-            fn querier(
-                &self,
-                _: i64,
-                _: i64,
-            ) -> Result<Box<dyn watchfire_storage::Querier>, watchfire_storage::StorageError>
-            {
-                Err(watchfire_storage::StorageError::Invalid("none".into()))
-            }
-        }
-        impl watchfire_storage::CardinalitySource for NoStore {
-            fn cardinality(&self, _: usize) -> watchfire_storage::CardinalityStats {
-                watchfire_storage::CardinalityStats::default()
-            }
-        }
-        let mut st = ApiState::new(std::sync::Arc::new(NoStore));
+        let mut st = ApiState::new(std::sync::Arc::new(crate::NoStore));
         st.query_slots = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -370,23 +370,7 @@ mod tests {
     }
 
     fn state() -> ApiState {
-        struct NoStore;
-        impl watchfire_storage::Queryable for NoStore {
-            fn querier(
-                &self,
-                _: i64,
-                _: i64,
-            ) -> Result<Box<dyn watchfire_storage::Querier>, watchfire_storage::StorageError>
-            {
-                Err(watchfire_storage::StorageError::Invalid("none".into()))
-            }
-        }
-        impl watchfire_storage::CardinalitySource for NoStore {
-            fn cardinality(&self, _: usize) -> watchfire_storage::CardinalityStats {
-                watchfire_storage::CardinalityStats::default()
-            }
-        }
-        let mut st = ApiState::new(Arc::new(NoStore));
+        let mut st = ApiState::new(Arc::new(crate::NoStore));
         st.targets = Some(Arc::new(Fake));
         st
     }
