@@ -1,11 +1,9 @@
 //! Writing, reading, rotation, syncing and segment management.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{opts, read_all, rec, segment_files};
+use crate::common::{opts, read_all, rec, segment_files};
 use watchfire_wal::{
     FRAME_HEADER_LEN, Position, SEGMENT_HEADER_LEN, SyncPolicy, Wal, WalError, WalReader,
     segment_name, segments,

@@ -2,11 +2,9 @@
 //! always leaves a readable prefix of the original log.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::fs::OpenOptions;
 
-use common::{opts, read_all, segment_files};
+use crate::common::{opts, read_all, segment_files};
 use proptest::prelude::*;
 use watchfire_wal::Wal;
 

@@ -1,8 +1,6 @@
 //! Damaged blocks give errors naming the file, never panics.
 
-mod common;
-
-use common::{ULID, gen_series, write_block};
+use crate::common::{ULID, gen_series, write_block};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::path::{Path, PathBuf};

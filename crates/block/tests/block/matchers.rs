@@ -1,9 +1,7 @@
 //! `postings_for_matchers` against a brute-force evaluation over every series, on a
 //! persisted block and on an in-memory index using only the required trait methods.
 
-mod common;
-
-use common::{MemIndex, TestSeries, ULID, gen_series, write_block};
+use crate::common::{MemIndex, TestSeries, ULID, gen_series, write_block};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use watchfire_block::{Block, PostingsIndex, postings_for_matchers};

@@ -1,11 +1,9 @@
 //! Checkpoint creation, replay and segment truncation.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::Path;
 
-use common::{opts, read_all, rec};
+use crate::common::{opts, read_all, rec};
 use watchfire_wal::{Wal, WalError, WalReader, checkpoint, segments};
 
 /// Replays a WAL the way the TSDB does: last checkpoint, then later segments.

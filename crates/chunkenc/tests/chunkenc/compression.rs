@@ -73,10 +73,7 @@ fn counter_with_jitter() {
 // Sealed chunks: XOR vs Dense (`encode_best`) on fleet-like series, 480 samples
 // (a 2 h block at 15 s).
 
-#[path = "common/fleet.rs"]
-mod fleet;
-
-use fleet::GaugeStyle;
+use crate::fleet::{self, GaugeStyle};
 use watchfire_chunkenc::{Encoding, decode_all_with, encode_best, encode_dense};
 
 const SEALED: usize = 480;

@@ -1,8 +1,6 @@
 //! Write blocks, reopen them, and check everything comes back.
 
-mod common;
-
-use common::{ULID, gen_series, try_write_block, write_block};
+use crate::common::{ULID, gen_series, try_write_block, write_block};
 use std::collections::{BTreeMap, BTreeSet};
 use watchfire_block::{
     Block, BlockError, BlockMeta, BlockWriter, CompactionMeta, PostingsIndex, chunk_ref_parts,

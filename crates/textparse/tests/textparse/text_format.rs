@@ -5,19 +5,11 @@ use std::borrow::Cow;
 use watchfire_textparse::{Entry, Format, MetricType, Parser, SampleEntry};
 
 fn parse(input: &str) -> Vec<Entry<'_>> {
-    Parser::new(input.as_bytes(), Format::PrometheusText)
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap_or_else(|e| panic!("unexpected error: {e}"))
+    crate::common::parse(input, Format::PrometheusText)
 }
 
 fn samples(input: &str) -> Vec<SampleEntry<'_>> {
-    parse(input)
-        .into_iter()
-        .filter_map(|e| match e {
-            Entry::Sample(s) => Some(s),
-            _ => None,
-        })
-        .collect()
+    crate::common::samples(input, Format::PrometheusText)
 }
 
 fn one(input: &str) -> SampleEntry<'_> {

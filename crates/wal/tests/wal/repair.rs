@@ -1,13 +1,11 @@
 //! Damage detection and repair on open, and the explicit repair entry point.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
-use common::{opts, read_all, rec, segment_files, write_one_by_one};
+use crate::common::{opts, read_all, rec, segment_files, write_one_by_one};
 use watchfire_wal::{
     Corruption, FRAME_HEADER_LEN, Position, RepairCause, SEGMENT_HEADER_LEN, Wal, WalError,
     WalReader, repair, segment_path, segments,

@@ -5,19 +5,11 @@ use std::borrow::Cow;
 use watchfire_textparse::{Entry, Exemplar, Format, MetricType, Parser, SampleEntry};
 
 fn parse(input: &str) -> Vec<Entry<'_>> {
-    Parser::new(input.as_bytes(), Format::OpenMetrics)
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap_or_else(|e| panic!("unexpected error: {e}"))
+    crate::common::parse(input, Format::OpenMetrics)
 }
 
 fn samples(input: &str) -> Vec<SampleEntry<'_>> {
-    parse(input)
-        .into_iter()
-        .filter_map(|e| match e {
-            Entry::Sample(s) => Some(s),
-            _ => None,
-        })
-        .collect()
+    crate::common::samples(input, Format::OpenMetrics)
 }
 
 fn labels<'a>(pairs: &'a [(Cow<'_, str>, Cow<'_, str>)]) -> Vec<(&'a str, &'a str)> {
