@@ -124,16 +124,22 @@ fn silence_stage(
         .contains(&info.group.receiver);
     alerts
         .into_iter()
-        .filter_map(|Uninhibited { mut alert, silenced }| {
-            if !silenced {
-                return Some(alert);
-            }
-            // Rare: only then is a copy made, to apply the shared rule.
-            let mut copy = Alert::clone(&alert.alert);
-            copy.ends_at = alert.ends_at;
-            alert.ends_at = mute_outcome(copy, true, false, keep_silenced_resolved, now)?.ends_at;
-            Some(alert)
-        })
+        .filter_map(
+            |Uninhibited {
+                 mut alert,
+                 silenced,
+             }| {
+                if !silenced {
+                    return Some(alert);
+                }
+                // Rare: only then is a copy made, to apply the shared rule.
+                let mut copy = Alert::clone(&alert.alert);
+                copy.ends_at = alert.ends_at;
+                alert.ends_at =
+                    mute_outcome(copy, true, false, keep_silenced_resolved, now)?.ends_at;
+                Some(alert)
+            },
+        )
         .collect()
 }
 
