@@ -636,7 +636,23 @@ impl Config {
             !g.wechat_api_secret_file.is_empty(),
             "wechat_api_secret & wechat_api_secret_file",
         )?;
-        g.http_config
+        both(
+            g.rocketchat_token.is_some(),
+            !g.rocketchat_token_file.is_empty(),
+            "rocketchat_token & rocketchat_token_file",
+        )?;
+        both(
+            g.rocketchat_token_id.is_some(),
+            !g.rocketchat_token_id_file.is_empty(),
+            "rocketchat_token_id & rocketchat_token_id_file",
+        )?;
+        both(
+            g.mattermost_webhook_url.is_some(),
+            !g.mattermost_webhook_url_file.is_empty(),
+            "mattermost_webhook_url & mattermost_webhook_url_file",
+        )?;
+        self.global
+            .http_config
             .validate()
             .map_err(|m| ctx.err(top, "global.http_config", m))?;
 
@@ -801,7 +817,7 @@ fn fill_http(
     g: &GlobalConfig,
     field: &str,
 ) -> Result<(), FillErr> {
-    if let Some(h) = h.as_ref() {
+    if let Some(h) = h.as_mut() {
         h.validate()
             .map_err(|m| (format!("{field}.http_config"), m))?;
     }
@@ -904,7 +920,7 @@ fn fill_receiver(rcv: &mut Receiver, g: &GlobalConfig) -> Result<(), FillErr> {
                 "at most one of api_url/api_url_file & app_token/app_token_file must be configured",
             ));
         }
-        if let Some(h) = &c.http_config {
+        if let Some(h) = &mut c.http_config {
             h.validate().map_err(|m| (format!("{f}.http_config"), m))?;
         }
         if c.app_url.is_none() {
@@ -951,9 +967,9 @@ fn fill_receiver(rcv: &mut Receiver, g: &GlobalConfig) -> Result<(), FillErr> {
                 ));
             }
             h.authorization = Some(crate::values::Authorization {
-                kind: Some("Bearer".into()),
-                credentials: c.app_token.clone(),
-                credentials_file: c.app_token_file.clone(),
+                kind: "Bearer".into(),
+                credentials: c.app_token.clone().unwrap_or_default(),
+                credentials_file: c.app_token_file.clone().unwrap_or_default(),
             });
             c.api_url = c.app_url.as_ref().map(|u| SecretUrl(u.0.clone()));
         }
@@ -1079,7 +1095,7 @@ fn fill_receiver(rcv: &mut Receiver, g: &GlobalConfig) -> Result<(), FillErr> {
             return Err(e(f, "no msteams webhook URL or URLFile provided"));
         }
     }
-    Ok(())
+    crate::receivers_more::fill(rcv, g)
 }
 
 /// Go's `textproto.CanonicalMIMEHeaderKey` for ASCII header names.

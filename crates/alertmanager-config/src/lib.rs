@@ -28,6 +28,7 @@ mod inhibit;
 mod matchers;
 mod paths;
 mod receivers;
+mod receivers_more;
 mod routing;
 mod timeinterval;
 mod values;
@@ -46,6 +47,7 @@ pub use matchers::{
     parse_classic_matchers, parse_matcher, parse_matchers, parse_utf8_matchers, sort_matchers,
 };
 pub use receivers::*;
+pub use receivers_more::*;
 pub use routing::{
     Route, RouteId, RouteOpts, RouteTree, label_set_string, render_matching_tree, render_tree,
 };

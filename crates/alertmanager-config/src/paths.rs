@@ -14,7 +14,7 @@
 //! join it twice when the config path is relative, every copy is joined exactly once.
 
 use crate::config::Config;
-use crate::values::{HttpClientConfig, TlsConfig};
+use crate::values::HttpClientConfig;
 use std::path::{Component, Path, PathBuf};
 
 /// `dir` joined with `path` and cleaned lexically (`.` dropped, `..` folded), like Go's
@@ -45,48 +45,9 @@ pub(crate) fn join_dir(dir: &Path, path: &str) -> String {
     out.iter().collect::<PathBuf>().display().to_string()
 }
 
-fn join_opt(dir: &Path, p: &mut Option<String>) {
-    if let Some(p) = p {
-        *p = join_dir(dir, p);
-    }
-}
-
-fn resolve_tls(dir: &Path, tls: &mut Option<TlsConfig>) {
-    if let Some(t) = tls {
-        join_opt(dir, &mut t.ca_file);
-        join_opt(dir, &mut t.cert_file);
-        join_opt(dir, &mut t.key_file);
-    }
-}
-
-/// Prometheus common's `HTTPClientConfig.SetDirectory` over our model.
+/// Prometheus common's `HTTPClientConfig.SetDirectory`, with Go's `filepath.Join`.
 fn resolve_http(dir: &Path, h: &mut HttpClientConfig) {
-    resolve_tls(dir, &mut h.tls_config);
-    if let Some(b) = &mut h.basic_auth {
-        join_opt(dir, &mut b.username_file);
-        join_opt(dir, &mut b.password_file);
-    }
-    if let Some(a) = &mut h.authorization {
-        join_opt(dir, &mut a.credentials_file);
-    }
-    if let Some(o) = &mut h.oauth2 {
-        join_opt(dir, &mut o.client_secret_file);
-        resolve_tls(dir, &mut o.tls_config);
-    }
-    join_opt(dir, &mut h.bearer_token_file);
-    // `http_headers` stays raw JSON (`{Name: {values, secrets, files}}`); only string
-    // entries of `files` are paths, anything else is left for the notifier to reject.
-    if let Some(serde_json::Value::Object(headers)) = &mut h.http_headers {
-        for header in headers.values_mut() {
-            if let Some(serde_json::Value::Array(files)) = header.get_mut("files") {
-                for f in files.iter_mut() {
-                    if let serde_json::Value::String(s) = f {
-                        *s = join_dir(dir, s);
-                    }
-                }
-            }
-        }
-    }
+    h.resolve_paths(|p| join_dir(dir, p));
 }
 
 fn resolve_http_opt(dir: &Path, h: &mut Option<HttpClientConfig>) {
@@ -127,6 +88,7 @@ impl Config {
             for c in &mut r.opsgenie_configs {
                 resolve_http_opt(dir, &mut c.http_config);
             }
+            crate::receivers_more::resolve_http_paths(r, &|p| join_dir(dir, p));
         }
     }
 }

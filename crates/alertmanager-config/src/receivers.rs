@@ -1,6 +1,12 @@
-//! Receivers and the notifier configurations Watchfire implements. Other Alertmanager
-//! notifier kinds are accepted as opaque values and named in [`crate::Config::warnings`].
+//! Receivers and the notifier configurations Watchfire implements (the kinds added
+//! later live in `receivers_more.rs`). The Alertmanager kinds Watchfire does not send
+//! to (WeChat, SNS, Jira) are accepted as opaque values and named in
+//! [`crate::Config::warnings`].
 
+use crate::receivers_more::{
+    IncidentioConfig, MattermostConfig, MsTeamsV2Config, PushoverConfig, RocketchatConfig,
+    VictorOpsConfig, WebexConfig,
+};
 use crate::values::{HostPort, HttpClientConfig, Secret, SecretUrl, TlsConfig, Url};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -65,66 +71,48 @@ pub struct Receiver {
     /// `wechat_configs`: accepted, not implemented (never serialised: may hold secrets).
     #[serde(default, skip_serializing)]
     pub wechat_configs: Vec<serde_json::Value>,
-    /// `pushover_configs`: accepted, not implemented (never serialised: may hold secrets).
-    #[serde(default, skip_serializing)]
-    pub pushover_configs: Vec<serde_json::Value>,
+    /// Pushover.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pushover_configs: Vec<PushoverConfig>,
     /// `sns_configs`: accepted, not implemented (never serialised: may hold secrets).
     #[serde(default, skip_serializing)]
     pub sns_configs: Vec<serde_json::Value>,
-    /// `victorops_configs`: accepted, not implemented (never serialised: may hold secrets).
-    #[serde(default, skip_serializing)]
-    pub victorops_configs: Vec<serde_json::Value>,
-    /// `webex_configs`: accepted, not implemented (never serialised: may hold secrets).
-    #[serde(default, skip_serializing)]
-    pub webex_configs: Vec<serde_json::Value>,
-    /// `msteamsv2_configs`: accepted, not implemented (never serialised: may hold secrets).
-    #[serde(default, skip_serializing)]
-    pub msteamsv2_configs: Vec<serde_json::Value>,
+    /// VictorOps (Splunk On-Call).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub victorops_configs: Vec<VictorOpsConfig>,
+    /// Webex.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webex_configs: Vec<WebexConfig>,
+    /// Microsoft Teams Workflows (Adaptive Cards).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub msteamsv2_configs: Vec<MsTeamsV2Config>,
     /// `jira_configs`: accepted, not implemented (never serialised: may hold secrets).
     #[serde(default, skip_serializing)]
     pub jira_configs: Vec<serde_json::Value>,
-    /// `rocketchat_configs`: accepted, not implemented (never serialised: may hold secrets).
-    #[serde(default, skip_serializing)]
-    pub rocketchat_configs: Vec<serde_json::Value>,
-    /// `mattermost_configs`: accepted, not implemented (never serialised: may hold secrets).
-    #[serde(default, skip_serializing)]
-    pub mattermost_configs: Vec<serde_json::Value>,
-    /// `incidentio_configs`: accepted, not implemented (never serialised: may hold secrets).
-    #[serde(default, skip_serializing)]
-    pub incidentio_configs: Vec<serde_json::Value>,
+    /// Rocket.Chat.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rocketchat_configs: Vec<RocketchatConfig>,
+    /// Mattermost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mattermost_configs: Vec<MattermostConfig>,
+    /// incident.io.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incidentio_configs: Vec<IncidentioConfig>,
     /// Position in the file.
     #[serde(skip)]
     pub pos: Pos,
 }
 
 /// Notifier kinds that Alertmanager knows and Watchfire accepts without sending to.
-pub const UNSUPPORTED_KINDS: &[&str] = &[
-    "wechat_configs",
-    "pushover_configs",
-    "sns_configs",
-    "victorops_configs",
-    "webex_configs",
-    "msteamsv2_configs",
-    "jira_configs",
-    "rocketchat_configs",
-    "mattermost_configs",
-    "incidentio_configs",
-];
+pub const UNSUPPORTED_KINDS: &[&str] = &["wechat_configs", "sns_configs", "jira_configs"];
 
 impl Receiver {
     /// The notifier kinds present in this receiver that Watchfire does not implement.
     pub fn unsupported_kinds(&self) -> Vec<&'static str> {
-        let lists: [(&'static str, usize); 10] = [
+        let lists: [(&'static str, usize); 3] = [
             ("wechat_configs", self.wechat_configs.len()),
-            ("pushover_configs", self.pushover_configs.len()),
             ("sns_configs", self.sns_configs.len()),
-            ("victorops_configs", self.victorops_configs.len()),
-            ("webex_configs", self.webex_configs.len()),
-            ("msteamsv2_configs", self.msteamsv2_configs.len()),
             ("jira_configs", self.jira_configs.len()),
-            ("rocketchat_configs", self.rocketchat_configs.len()),
-            ("mattermost_configs", self.mattermost_configs.len()),
-            ("incidentio_configs", self.incidentio_configs.len()),
         ];
         lists
             .iter()
@@ -143,6 +131,13 @@ impl Receiver {
             + self.discord_configs.len()
             + self.telegram_configs.len()
             + self.opsgenie_configs.len()
+            + self.msteamsv2_configs.len()
+            + self.victorops_configs.len()
+            + self.pushover_configs.len()
+            + self.webex_configs.len()
+            + self.incidentio_configs.len()
+            + self.rocketchat_configs.len()
+            + self.mattermost_configs.len()
     }
 }
 

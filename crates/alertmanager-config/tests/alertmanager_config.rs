@@ -43,12 +43,30 @@ fn sample_configs_load() {
     let Some(sh) = shared() else { return };
     let good = Config::load_file(&sh.join("config-samples/alertmanager/conf.good.yml")).unwrap();
     assert_eq!(good.receivers.len(), 9);
+    // VictorOps and Pushover are implemented: no warning, global defaults filled in.
     assert!(
-        good.warnings
+        !good
+            .warnings
             .iter()
-            .any(|w| w.contains("victorops_configs"))
+            .any(|w| w.contains("victorops_configs") || w.contains("pushover_configs")),
+        "{:?}",
+        good.warnings
     );
-    assert!(good.warnings.iter().any(|w| w.contains("pushover_configs")));
+    let vo = &good
+        .receiver("victorOps-receiver")
+        .unwrap()
+        .victorops_configs[0];
+    assert_eq!(
+        vo.api_url.as_ref().unwrap().as_str(),
+        "https://alert.victorops.com/integrations/generic/20131114/alert/"
+    );
+    assert_eq!(vo.routing_key, "Sample_route");
+    let po = &good.receiver("pushover-receiver").unwrap().pushover_configs[0];
+    assert_eq!(
+        (po.token.expose(), po.user_key.expose()),
+        ("mysecret", "key")
+    );
+    assert_eq!(po.retry.to_string(), "1m0s");
     // Global defaults were filled in.
     let slack = &good.receiver("slack-receiver").unwrap().slack_configs[0];
     assert_eq!(
@@ -794,10 +812,10 @@ fn oauth2_http_config() {
     let o = h.oauth2.unwrap();
     assert_eq!(o.client_id, "app");
     assert_eq!(o.scopes, vec!["read", "write"]);
-    assert_eq!(o.token_url.unwrap().0, "https://idp.example/token");
+    assert_eq!(o.token_url, "https://idp.example/token");
     assert_eq!(o.endpoint_params["audience"], "x");
-    assert_eq!(o.proxy_url.unwrap().0, "http://proxy:3128");
-    assert!(o.tls_config.is_some());
+    assert_eq!(o.proxy_url, "http://proxy:3128");
+    assert!(o.tls_config.insecure_skip_verify);
     let shown = serde_json::to_string(&o.client_secret).unwrap();
     assert!(!shown.contains("s3cr3t"), "{shown}");
 
@@ -845,6 +863,77 @@ fn oauth2_http_config() {
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(0));
+    }
+}
+
+/// `http_config` is Prometheus' common block (shared with prometheus.yml): its
+/// validation applies to every receiver, with amtool's messages.
+#[test]
+fn http_config_validation_is_prometheus_commons() {
+    let doc = |body: &str| {
+        format!(
+            "route:\n  receiver: r\nreceivers:\n- name: r\n  webhook_configs:\n  - url: http://h/\n    http_config:\n{body}"
+        )
+    };
+    let bad = [
+        (
+            "      authorization: {credentials: c}\n      bearer_token: t\n",
+            "authorization is not compatible with bearer_token & bearer_token_file",
+        ),
+        (
+            "      authorization: {credentials: c}\n      basic_auth: {username: u}\n",
+            "at most one of basic_auth, oauth2 & authorization must be configured",
+        ),
+        (
+            "      basic_auth: {username: u}\n      bearer_token: t\n",
+            "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured",
+        ),
+        (
+            "      tls_config: {min_version: TLS9}\n",
+            "unknown TLS version: TLS9",
+        ),
+        (
+            "      authorization: {type: basic}\n",
+            "authorization type cannot be set to \"basic\", use \"basic_auth\" instead",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let check_amtool = amtool();
+    for (body, msg) in bad {
+        let text = doc(body);
+        let e = Config::load_str(&text, "h.yml").unwrap_err().to_string();
+        assert!(
+            e.contains("receivers[0].webhook_configs[0].http_config: ") && e.ends_with(msg),
+            "{body}: {e}"
+        );
+        if check_amtool {
+            let p = write_tmp(dir.path(), "h.yml", &text);
+            let o = std::process::Command::new("amtool")
+                .arg("check-config")
+                .arg(&p)
+                .output()
+                .unwrap();
+            let theirs = String::from_utf8_lossy(&o.stdout);
+            assert_eq!(o.status.code(), Some(1), "{body}: {theirs}");
+            assert!(theirs.contains(msg), "{body}: {theirs}");
+        }
+    }
+    // The legacy bearer token becomes an `authorization` header, as in Alertmanager,
+    // in receivers and in the global block they inherit.
+    // (An empty `authorization:` is null: only the bearer token is set.)
+    let text = "global:\n  http_config:\n    bearer_token: g\nroute:\n  receiver: r\n\
+                receivers:\n- name: r\n  webhook_configs:\n  - url: http://h/\n    \
+                http_config:\n      bearer_token: t\n      authorization:\n\
+                - name: s\n  webhook_configs: [{url: 'http://h/'}]\n";
+    let cfg = Config::load_str(text, "h.yml").unwrap();
+    for (rcv, want) in [(0, "t"), (1, "g")] {
+        let h = cfg.receivers[rcv].webhook_configs[0]
+            .http_config
+            .as_ref()
+            .unwrap();
+        let a = h.authorization.as_ref().unwrap();
+        assert_eq!((a.kind.as_str(), a.credentials.expose()), ("Bearer", want));
+        assert!(h.bearer_token.is_empty());
     }
 }
 
@@ -909,23 +998,23 @@ fn load_file_resolves_relative_paths_like_alertmanager() {
     );
     let ca = |h: &Option<HttpClientConfig>| {
         h.as_ref()
-            .and_then(|h| h.tls_config.as_ref())
-            .and_then(|t| t.ca_file.clone())
+            .map(|h| h.tls_config.ca_file.clone())
+            .filter(|f| !f.is_empty())
     };
     // Global http_config, cleaned like Go's filepath.Join.
     assert_eq!(
-        cfg.global.http_config.tls_config.as_ref().unwrap().ca_file,
-        Some(d("certs/global-ca.pem"))
+        cfg.global.http_config.tls_config.ca_file,
+        d("certs/global-ca.pem")
     );
 
     let hooks = &cfg.receivers[0].webhook_configs;
     let h = hooks[0].http_config.as_ref().unwrap();
     let b = h.basic_auth.as_ref().unwrap();
-    assert_eq!(b.password_file, Some(d("secrets/pass")));
-    let t = h.tls_config.as_ref().unwrap();
-    assert_eq!(t.ca_file, Some(d("certs/ca.pem")));
-    assert_eq!(t.cert_file.as_deref(), Some("/abs/cert.pem"));
-    assert_eq!(t.key_file, Some(d("certs/key.pem")));
+    assert_eq!(b.password_file, d("secrets/pass"));
+    let t = &h.tls_config;
+    assert_eq!(t.ca_file, d("certs/ca.pem"));
+    assert_eq!(t.cert_file, "/abs/cert.pem");
+    assert_eq!(t.key_file, d("certs/key.pem"));
     // A receiver without http_config inherits the global one, resolved once.
     assert_eq!(ca(&hooks[1].http_config), Some(d("certs/global-ca.pem")));
 
@@ -933,14 +1022,21 @@ fn load_file_resolves_relative_paths_like_alertmanager() {
     let pd = o.pagerduty_configs[0].http_config.as_ref().unwrap();
     assert_eq!(
         pd.authorization.as_ref().unwrap().credentials_file,
-        Some(d("secrets/pd-auth"))
+        d("secrets/pd-auth")
     );
     assert_eq!(
-        pd.http_headers.as_ref().unwrap()["X-Token"]["files"],
-        serde_json::json!([d("secrets/hdr"), "/abs/hdr"])
+        pd.http_headers["X-Token"].files,
+        [d("secrets/hdr"), "/abs/hdr".to_string()]
     );
+    // `bearer_token_file` is folded into `authorization` (Prometheus common's
+    // validation), then resolved.
     let og = o.opsgenie_configs[0].http_config.as_ref().unwrap();
-    assert_eq!(og.bearer_token_file, Some(d("secrets/bearer")));
+    let og_auth = og.authorization.as_ref().unwrap();
+    assert_eq!(
+        (og_auth.kind.as_str(), og_auth.credentials_file.as_str()),
+        ("Bearer", d("secrets/bearer").as_str())
+    );
+    assert!(og.bearer_token_file.is_empty());
     // Its own http_config replaces the global one entirely (no TLS settings).
     assert_eq!(ca(&o.opsgenie_configs[0].http_config), None);
     let oauth = o.slack_configs[0]
@@ -950,11 +1046,8 @@ fn load_file_resolves_relative_paths_like_alertmanager() {
         .oauth2
         .as_ref()
         .unwrap();
-    assert_eq!(oauth.client_secret_file, Some(d("secrets/oauth")));
-    assert_eq!(
-        oauth.tls_config.as_ref().unwrap().ca_file,
-        Some(d("certs/idp-ca.pem"))
-    );
+    assert_eq!(oauth.client_secret_file, d("secrets/oauth"));
+    assert_eq!(oauth.tls_config.ca_file, d("certs/idp-ca.pem"));
 
     // Alertmanager reads the other *_file settings as written (relative to the working
     // directory), including the ones copied from `global` into receivers.
@@ -982,7 +1075,7 @@ fn load_file_resolves_relative_paths_like_alertmanager() {
         .as_ref()
         .unwrap();
     assert_eq!(
-        sh.basic_auth.as_ref().unwrap().password_file.as_deref(),
-        Some("secrets/pass")
+        sh.basic_auth.as_ref().unwrap().password_file,
+        "secrets/pass"
     );
 }

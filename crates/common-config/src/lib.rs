@@ -7,7 +7,29 @@
 //! * [`Duration`]: Prometheus' duration grammar (`1h30m`, `15s`, `500ms`, `0`), printed
 //!   in its canonical form (largest units first, `0s` for zero).
 //! * [`Secret`]: a password or token whose `Debug` and serialised forms never show it.
+//! * [`http`]: the common HTTP client block ([`HttpClientConfig`] with [`BasicAuth`],
+//!   [`Authorization`], [`OAuth2`], [`TlsConfig`], [`HttpHeader`]), its validation
+//!   ([`HttpClientConfig::validate`], Prometheus' rules and messages) and its
+//!   relative-path resolution ([`HttpClientConfig::resolve_paths`]).
+//!
+//! Alertmanager nests the HTTP block under `http_config:`; `prometheus.yml` inlines
+//! the same keys into its sections. Both come from one field list: the
+//! [`http_client_struct!`] macro declares [`HttpClientConfig`] and appends the same
+//! fields to `prometheus.yml` sections ([`http_client_section!`] also gives them
+//! `http_client()` and `with_http_client(f)`, so the shared validation runs on them).
+//! Validation is a separate, position-free step returning a message: each
+//! configuration crate reports it with its own file, line and field path.
 #![deny(missing_docs)]
+
+// The field macros name this crate by its package name in serde attribute strings
+// (which cannot use `$crate`); this makes that name resolve here too.
+extern crate self as watchfire_common_config;
+
+pub mod http;
+mod macros;
+pub mod serde_support;
+
+pub use http::{Authorization, BasicAuth, HttpClientConfig, HttpHeader, OAuth2, TlsConfig};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;

@@ -1,7 +1,7 @@
 //! The `alerting` section.
 
 use crate::error::Problem;
-use crate::http::http_struct;
+use crate::http::{HttpClientConfig, http_struct};
 use crate::paths::join_dir;
 use crate::sd::{FileSdConfig, Opaque, StaticConfig, TargetGroup, sd_kinds, static_target_groups};
 use crate::types::{Duration, ValidationScheme, null_default};
@@ -92,7 +92,7 @@ impl AlertingConfig {
 
     pub(crate) fn set_directory(&mut self, dir: &Path) {
         for am in &mut self.alertmanagers {
-            am.http_fields().set_directory(dir);
+            am.with_http_client(|h| h.resolve_paths(|f| join_dir(dir, f)));
             for f in &mut am.file_sd_configs {
                 for file in &mut f.files {
                     *file = join_dir(dir, file);
@@ -144,7 +144,8 @@ impl AlertmanagerConfig {
                 ),
             ));
         }
-        self.http_fields().validate().map_err(|m| at("", m))?;
+        self.with_http_client(HttpClientConfig::validate)
+            .map_err(|m| at("", m))?;
         let has_auth =
             self.basic_auth.is_some() || self.authorization.is_some() || self.oauth2.is_some();
         if has_auth && self.sigv4.is_some() {

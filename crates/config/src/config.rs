@@ -209,10 +209,10 @@ impl Config {
             sc.set_directory(dir);
         }
         for rw in &mut self.remote_write {
-            rw.http_fields().set_directory(dir);
+            rw.with_http_client(|h| h.resolve_paths(|f| join_dir(dir, f)));
         }
         for rr in &mut self.remote_read {
-            rr.http_fields().set_directory(dir);
+            rr.with_http_client(|h| h.resolve_paths(|f| join_dir(dir, f)));
         }
     }
 

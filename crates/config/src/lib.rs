@@ -13,7 +13,9 @@
 //!   by walking the YAML events, so the public types carry no span noise.
 //! - Prometheus inlines HTTP client fields into several sections; serde cannot combine
 //!   `flatten` with `deny_unknown_fields`, so a macro appends those fields to each
-//!   struct and [`HttpClientConfig`] assembles them.
+//!   struct and [`HttpClientConfig`] assembles them. The fields, their validation and
+//!   path resolution are defined once in `watchfire-common-config` and shared with
+//!   `alertmanager.yml`'s `http_config`.
 //! - Service discovery kinds Watchfire does not run (Kubernetes, Consul, EC2, DNS, ...)
 //!   are kept as opaque values, checked in the few ways that are cheap, and reported
 //!   in [`Config::warnings`].

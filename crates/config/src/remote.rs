@@ -1,7 +1,7 @@
 //! `remote_write` and `remote_read`: parsed and validated only.
 
 use crate::error::Problem;
-use crate::http::http_struct;
+use crate::http::{HttpClientConfig, http_struct};
 use crate::sd::Opaque;
 use crate::types::{Duration, ValidationScheme, is_false, null_default};
 use serde::{Deserialize, Serialize};
@@ -253,7 +253,8 @@ impl RemoteWriteConfig {
                 ),
             ));
         }
-        self.http_fields().validate().map_err(|m| at("", m))?;
+        self.with_http_client(HttpClientConfig::validate)
+            .map_err(|m| at("", m))?;
         let mut auth = Vec::new();
         for (set, name) in [
             (self.basic_auth.is_some(), "basic_auth"),
@@ -338,7 +339,8 @@ impl RemoteReadConfig {
             return Err(at("url", "url for remote_read is empty".into()));
         }
         validate_headers(&self.headers).map_err(|m| at("headers", m))?;
-        self.http_fields().validate().map_err(|m| at("", m))?;
+        self.with_http_client(HttpClientConfig::validate)
+            .map_err(|m| at("", m))?;
         Ok(())
     }
 }

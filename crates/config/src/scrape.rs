@@ -2,7 +2,7 @@
 
 use crate::error::Problem;
 use crate::global::GlobalConfig;
-use crate::http::http_struct;
+use crate::http::{HttpClientConfig, http_struct};
 use crate::paths::join_dir;
 use crate::sd::{FileSdConfig, StaticConfig, TargetGroup, sd_kinds, static_target_groups};
 use crate::types::{
@@ -223,7 +223,8 @@ impl ScrapeConfig {
         if job.is_empty() {
             return Err(at("job_name", "job_name is empty".into()));
         }
-        self.http_fields().validate().map_err(|m| at("", m))?;
+        self.with_http_client(HttpClientConfig::validate)
+            .map_err(|m| at("", m))?;
         if !matches!(self.scheme.as_str(), "http" | "https") {
             return Err(at(
                 "scheme",
@@ -392,7 +393,7 @@ impl ScrapeConfig {
     }
 
     pub(crate) fn set_directory(&mut self, dir: &Path) {
-        self.http_fields().set_directory(dir);
+        self.with_http_client(|h| h.resolve_paths(|f| join_dir(dir, f)));
         self.scrape_failure_log_file = join_dir(dir, &self.scrape_failure_log_file);
         for f in &mut self.file_sd_configs {
             for file in &mut f.files {

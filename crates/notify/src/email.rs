@@ -123,21 +123,18 @@ fn tls_parameters(tls: Option<&TlsConfig>, host: &str) -> Result<TlsParameters, 
             _ => Ok(None),
         }
     };
-    let domain = tls
-        .server_name
-        .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| host.to_string());
+    let domain = if tls.server_name.is_empty() {
+        host.to_string()
+    } else {
+        tls.server_name.clone()
+    };
     let mut b = TlsParameters::builder(domain);
-    if let Some(ca) = read(tls.ca.as_deref(), tls.ca_file.as_deref())? {
+    if let Some(ca) = read(Some(&tls.ca), Some(&tls.ca_file))? {
         b = b
             .add_root_certificate(Certificate::from_pem(&ca).map_err(|e| err(format!("CA: {e}")))?);
     }
-    let cert = read(tls.cert.as_deref(), tls.cert_file.as_deref())?;
-    let key = read(
-        tls.key.as_ref().map(|k| k.expose()),
-        tls.key_file.as_deref(),
-    )?;
+    let cert = read(Some(&tls.cert), Some(&tls.cert_file))?;
+    let key = read(Some(tls.key.expose()), Some(&tls.key_file))?;
     if let (Some(cert), Some(key)) = (cert, key) {
         b = b.identify_with(
             Identity::from_pem(&cert, &key).map_err(|e| err(format!("client certificate: {e}")))?,

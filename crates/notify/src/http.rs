@@ -60,18 +60,18 @@ pub fn default_http_client(cfg: Option<&HttpClientConfig>) -> Result<reqwest::Cl
 
 /// Whether `cfg` changes the transport (so a shared client cannot be used).
 pub(crate) fn needs_own_client(cfg: &HttpClientConfig) -> bool {
-    cfg.tls_config.is_some()
-        || cfg.proxy_url.is_some()
-        || cfg.no_proxy.is_some()
-        || cfg.proxy_from_environment == Some(true)
-        || cfg.proxy_connect_header.is_some()
-        || cfg.follow_redirects == Some(false)
-        || cfg.enable_http2 == Some(false)
+    cfg.tls_config != TlsConfig::default()
+        || !cfg.proxy_url.is_empty()
+        || !cfg.no_proxy.is_empty()
+        || cfg.proxy_from_environment
+        || !cfg.proxy_connect_header.is_empty()
+        || !cfg.follow_redirects
+        || !cfg.enable_http2
 }
 
 fn client_builder(cfg: &HttpClientConfig) -> Result<reqwest::ClientBuilder, NotifyError> {
-    let http2 = cfg.enable_http2 != Some(false);
-    let tls = rustls_config(cfg.tls_config.as_ref(), http2)?;
+    let http2 = cfg.enable_http2;
+    let tls = rustls_config(Some(&cfg.tls_config), http2)?;
     let mut b = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .user_agent(USER_AGENT)
@@ -79,18 +79,18 @@ fn client_builder(cfg: &HttpClientConfig) -> Result<reqwest::ClientBuilder, Noti
     if !http2 {
         b = b.http1_only();
     }
-    if cfg.follow_redirects == Some(false) {
+    if !cfg.follow_redirects {
         b = b.redirect(reqwest::redirect::Policy::none());
     }
-    if let Some(p) = &cfg.proxy_url {
-        let mut proxy = reqwest::Proxy::all(p.as_str())
+    if !cfg.proxy_url.is_empty() {
+        let mut proxy = reqwest::Proxy::all(cfg.proxy_url.as_str())
             .map_err(|e| NotifyError::permanent(format!("http_config.proxy_url: {e}")))?;
-        if let Some(np) = &cfg.no_proxy {
-            proxy = proxy.no_proxy(reqwest::NoProxy::from_string(np));
+        if !cfg.no_proxy.is_empty() {
+            proxy = proxy.no_proxy(reqwest::NoProxy::from_string(&cfg.no_proxy));
         }
-        if let Some(h) = &cfg.proxy_connect_header {
+        if !cfg.proxy_connect_header.is_empty() {
             let mut map = HeaderMap::new();
-            for (name, values) in h {
+            for (name, values) in &cfg.proxy_connect_header {
                 let name = header_name(name)?;
                 for v in values {
                     map.append(name.clone(), header_value(name.as_str(), v.expose())?);
@@ -99,7 +99,7 @@ fn client_builder(cfg: &HttpClientConfig) -> Result<reqwest::ClientBuilder, Noti
             proxy = proxy.headers(map);
         }
         b = b.proxy(proxy);
-    } else if cfg.proxy_from_environment != Some(true) {
+    } else if !cfg.proxy_from_environment {
         // Prometheus ignores HTTP(S)_PROXY unless proxy_from_environment is set.
         b = b.no_proxy();
     }
@@ -111,22 +111,20 @@ fn client_builder(cfg: &HttpClientConfig) -> Result<reqwest::ClientBuilder, Noti
 /// the notifier's authentication headers.
 fn token_source(o: &OAuth2) -> Result<TokenSource, NotifyError> {
     let client = watchfire_httpclient::token_client(
-        &tls_settings(o.tls_config.as_ref()),
-        o.proxy_url.as_ref().map(|u| u.as_str()),
+        &tls_settings(Some(&o.tls_config)),
+        (!o.proxy_url.is_empty()).then_some(o.proxy_url.as_str()),
         USER_AGENT,
     )
     .map_err(|e| NotifyError::permanent(format!("http_config.oauth2: {e}")))?;
-    let client_secret = match (&o.client_secret_file, &o.client_secret) {
-        (Some(f), _) => ClientSecret::File(f.into()),
-        (None, Some(s)) => ClientSecret::Value(s.expose().to_string()),
-        (None, None) => ClientSecret::None,
+    let client_secret = if !o.client_secret_file.is_empty() {
+        ClientSecret::File(o.client_secret_file.as_str().into())
+    } else if !o.client_secret.is_empty() {
+        ClientSecret::Value(o.client_secret.expose().to_string())
+    } else {
+        ClientSecret::None
     };
     let cfg = OAuth2Config {
-        token_url: o
-            .token_url
-            .as_ref()
-            .map(|u| u.as_str().to_string())
-            .unwrap_or_default(),
+        token_url: o.token_url.clone(),
         client_id: o.client_id.clone(),
         client_secret,
         scopes: o.scopes.clone(),
@@ -410,37 +408,33 @@ fn header_value(name: &str, v: &str) -> Result<HeaderValue, NotifyError> {
 fn auth_headers(cfg: &HttpClientConfig) -> Result<Vec<(HeaderName, HeaderValue)>, NotifyError> {
     let auth = reqwest::header::AUTHORIZATION;
     if let Some(b) = &cfg.basic_auth {
-        let user = match &b.username_file {
-            Some(f) => read_secret_file(f, "basic_auth username")?,
-            None => b.username.clone(),
+        let user = match b.username_file.as_str() {
+            "" => b.username.clone(),
+            f => read_secret_file(f, "basic_auth username")?,
         };
-        let pass = match (&b.password, &b.password_file) {
-            (_, Some(f)) => read_secret_file(f, "basic_auth password")?,
-            (Some(p), None) => p.expose().to_string(),
-            (None, None) => String::new(),
+        let pass = match b.password_file.as_str() {
+            "" => b.password.expose().to_string(),
+            f => read_secret_file(f, "basic_auth password")?,
         };
         let token = base64(format!("{user}:{pass}").as_bytes());
         let v = header_value("Authorization", &format!("Basic {token}"))?;
         return Ok(vec![(auth, v)]);
     }
     if let Some(a) = &cfg.authorization {
-        let kind = a
-            .kind
-            .as_deref()
-            .filter(|k| !k.is_empty())
-            .unwrap_or("Bearer");
-        let cred = match (&a.credentials, &a.credentials_file) {
-            (_, Some(f)) => read_secret_file(f, "authorization credentials")?,
-            (Some(c), None) => c.expose().to_string(),
-            (None, None) => String::new(),
+        let kind = if a.kind.is_empty() { "Bearer" } else { &a.kind };
+        let cred = match a.credentials_file.as_str() {
+            "" => a.credentials.expose().to_string(),
+            f => read_secret_file(f, "authorization credentials")?,
         };
         let v = header_value("Authorization", &format!("{kind} {cred}"))?;
         return Ok(vec![(auth, v)]);
     }
-    let bearer = match (&cfg.bearer_token, &cfg.bearer_token_file) {
-        (_, Some(f)) => Some(read_secret_file(f, "bearer_token")?),
-        (Some(t), None) => Some(t.expose().to_string()),
-        (None, None) => None,
+    // Validation folds these into `authorization`; an unvalidated value may still
+    // carry them.
+    let bearer = match cfg.bearer_token_file.as_str() {
+        "" if cfg.bearer_token.is_empty() => None,
+        "" => Some(cfg.bearer_token.expose().to_string()),
+        f => Some(read_secret_file(f, "bearer_token")?),
     };
     if let Some(t) = bearer {
         let v = header_value("Authorization", &format!("Bearer {t}"))?;
@@ -452,26 +446,14 @@ fn auth_headers(cfg: &HttpClientConfig) -> Result<Vec<(HeaderName, HeaderValue)>
 /// `http_headers`: `{Name: {values: [...], secrets: [...], files: [...]}}`.
 fn static_headers(cfg: &HttpClientConfig) -> Result<Vec<(HeaderName, HeaderValue)>, NotifyError> {
     let mut out = Vec::new();
-    let Some(serde_json::Value::Object(map)) = &cfg.http_headers else {
-        return Ok(out);
-    };
-    for (name, spec) in map {
+    for (name, spec) in &cfg.http_headers {
         let hn = header_name(name)?;
-        let list = |key: &str| -> Vec<String> {
-            spec.get(key)
-                .and_then(|v| v.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        for v in list("values").into_iter().chain(list("secrets")) {
-            out.push((hn.clone(), header_value(name, &v)?));
+        let inline = spec.values.iter().map(String::as_str);
+        for v in inline.chain(spec.secrets.iter().map(|s| s.expose())) {
+            out.push((hn.clone(), header_value(name, v)?));
         }
-        for f in list("files") {
-            let v = read_secret_file(&f, "http_headers")?;
+        for f in &spec.files {
+            let v = read_secret_file(f, "http_headers")?;
             out.push((hn.clone(), header_value(name, &v)?));
         }
     }
@@ -482,17 +464,15 @@ fn static_headers(cfg: &HttpClientConfig) -> Result<Vec<(HeaderName, HeaderValue
 fn tls_settings(tls: Option<&TlsConfig>) -> TlsSettings {
     let default = TlsConfig::default();
     let tls = tls.unwrap_or(&default);
+    let set = |s: &String| (!s.is_empty()).then(|| s.clone());
     TlsSettings {
-        ca: Pem::pick(tls.ca.as_deref(), tls.ca_file.as_deref()),
-        cert: Pem::pick(tls.cert.as_deref(), tls.cert_file.as_deref()),
-        key: Pem::pick(
-            tls.key.as_ref().map(|k| k.expose()),
-            tls.key_file.as_deref(),
-        ),
-        server_name: tls.server_name.clone(),
+        ca: Pem::pick(Some(&tls.ca), Some(&tls.ca_file)),
+        cert: Pem::pick(Some(&tls.cert), Some(&tls.cert_file)),
+        key: Pem::pick(Some(tls.key.expose()), Some(&tls.key_file)),
+        server_name: set(&tls.server_name),
         insecure_skip_verify: tls.insecure_skip_verify,
-        min_version: tls.min_version.clone(),
-        max_version: tls.max_version.clone(),
+        min_version: set(&tls.min_version),
+        max_version: set(&tls.max_version),
     }
 }
 

@@ -1,13 +1,17 @@
-//! Alertmanager 0.27-compatible notifiers: webhook, Slack, PagerDuty (Events API
-//! v1 and v2), e-mail (SMTP), Microsoft Teams (legacy connector MessageCard),
-//! Discord, Telegram and Opsgenie.
+//! Alertmanager-compatible notifiers (0.27 through 0.29+ kinds): webhook, Slack,
+//! PagerDuty (Events API v1 and v2), e-mail (SMTP), Microsoft Teams (legacy
+//! connector MessageCard, and Workflows webhooks with an Adaptive Card:
+//! `msteamsv2`), Discord, Telegram, Opsgenie, VictorOps, Pushover, Webex,
+//! incident.io, Rocket.Chat and Mattermost. WeChat, Amazon SNS and Jira are
+//! accepted by the config loader but not sent.
 //!
 //! # Design
 //!
 //! [`build_integrations`] turns one configured [`Receiver`] (global defaults
 //! already filled in by `watchfire-alertmanager-config`) into a list of
 //! [`Integration`]s, in Alertmanager's order (webhook, email, pagerduty,
-//! opsgenie, slack, telegram, discord, msteams), each knowing its position
+//! opsgenie, slack, victorops, pushover, telegram, discord, webex, msteams,
+//! msteamsv2, incidentio, rocketchat, mattermost), each knowing its position
 //! within its kind. The dispatcher calls [`Integration::notify`] with the
 //! group's [`NotificationData`] and retries while the returned
 //! [`NotifyError::retry`] says so.
@@ -19,7 +23,11 @@
 //!   `http_config` changes the transport (TLS, proxy, redirects, HTTP/2), in which
 //!   case they build their own. Authentication (`basic_auth`, `authorization`,
 //!   `bearer_token`, `http_headers`) is added per request so `*_file` credentials
-//!   are re-read like Prometheus does; so are `url_file`/`*_key_file` secrets.
+//!   are re-read like Prometheus does; so are `url_file`/`*_key_file` secrets
+//!   (Alertmanager reads a few of those once, at start: incident.io's and
+//!   Rocket.Chat's tokens).
+//! * Pushover puts every parameter in the query string of an empty `text/plain`
+//!   POST, as Alertmanager does; the other kinds post JSON.
 //! * Responses are classified like Alertmanager's `Retrier` ([`http`]): 2xx is
 //!   success, 5xx and 429 (plus a notifier's own extra codes) are retryable,
 //!   other codes are not; connection errors and timeouts are retryable.
@@ -43,14 +51,21 @@ mod discord;
 mod email;
 mod error;
 pub mod http;
+mod incidentio;
+mod mattermost;
 mod mime;
 mod msteams;
+mod msteamsv2;
 mod opsgenie;
 mod pagerduty;
+mod pushover;
+mod rocketchat;
 mod slack;
 mod telegram;
 mod util;
+mod victorops;
 mod view;
+mod webex;
 mod webhook;
 
 pub use error::NotifyError;
@@ -67,7 +82,8 @@ use watchfire_template::{NotificationData, NotificationTemplates};
 /// One configured notifier of a receiver.
 pub trait Integration: Send + Sync {
     /// The notifier kind: `webhook`, `slack`, `pagerduty`, `email`, `msteams`,
-    /// `discord`, `telegram` or `opsgenie`.
+    /// `msteamsv2`, `discord`, `telegram`, `opsgenie`, `victorops`, `pushover`,
+    /// `webex`, `incidentio`, `rocketchat` or `mattermost`.
     fn name(&self) -> &str;
     /// Position within the receiver's list of that kind.
     fn index(&self) -> usize;
@@ -229,6 +245,16 @@ pub fn build_integrations(
         let n = slack::Slack::new(c, t.clone(), &client).map_err(|e| e.context(ctx("slack", i)))?;
         out.push(wrap(n, i, c.send_resolved));
     }
+    for (i, c) in receiver.victorops_configs.iter().enumerate() {
+        let n = victorops::VictorOps::new(c, t.clone(), &client)
+            .map_err(|e| e.context(ctx("victorops", i)))?;
+        out.push(wrap(n, i, c.send_resolved));
+    }
+    for (i, c) in receiver.pushover_configs.iter().enumerate() {
+        let n = pushover::Pushover::new(c, t.clone(), &client)
+            .map_err(|e| e.context(ctx("pushover", i)))?;
+        out.push(wrap(n, i, c.send_resolved));
+    }
     for (i, c) in receiver.telegram_configs.iter().enumerate() {
         let n = telegram::Telegram::new(c, t.clone(), &client)
             .map_err(|e| e.context(ctx("telegram", i)))?;
@@ -239,9 +265,33 @@ pub fn build_integrations(
             .map_err(|e| e.context(ctx("discord", i)))?;
         out.push(wrap(n, i, c.send_resolved));
     }
+    for (i, c) in receiver.webex_configs.iter().enumerate() {
+        let n = webex::Webex::new(c, t.clone(), &client).map_err(|e| e.context(ctx("webex", i)))?;
+        out.push(wrap(n, i, c.send_resolved));
+    }
     for (i, c) in receiver.msteams_configs.iter().enumerate() {
         let n = msteams::MsTeams::new(c, t.clone(), &client)
             .map_err(|e| e.context(ctx("msteams", i)))?;
+        out.push(wrap(n, i, c.send_resolved));
+    }
+    for (i, c) in receiver.msteamsv2_configs.iter().enumerate() {
+        let n = msteamsv2::MsTeamsV2::new(c, t.clone(), &client)
+            .map_err(|e| e.context(ctx("msteamsv2", i)))?;
+        out.push(wrap(n, i, c.send_resolved));
+    }
+    for (i, c) in receiver.incidentio_configs.iter().enumerate() {
+        let n = incidentio::Incidentio::new(c, t.clone(), &client)
+            .map_err(|e| e.context(ctx("incidentio", i)))?;
+        out.push(wrap(n, i, c.send_resolved));
+    }
+    for (i, c) in receiver.rocketchat_configs.iter().enumerate() {
+        let n = rocketchat::Rocketchat::new(c, t.clone(), &client)
+            .map_err(|e| e.context(ctx("rocketchat", i)))?;
+        out.push(wrap(n, i, c.send_resolved));
+    }
+    for (i, c) in receiver.mattermost_configs.iter().enumerate() {
+        let n = mattermost::Mattermost::new(c, t.clone(), &client)
+            .map_err(|e| e.context(ctx("mattermost", i)))?;
         out.push(wrap(n, i, c.send_resolved));
     }
     Ok(out)

@@ -25,6 +25,22 @@ pub(crate) fn truncate_runes(s: &str, n: usize) -> (String, bool) {
     (out, true)
 }
 
+/// Alertmanager's `TruncateInBytes`: at most `n` bytes, cut on a character
+/// boundary and ending in `…` when something was cut.
+pub(crate) fn truncate_bytes(s: &str, n: usize) -> (String, bool) {
+    if s.len() <= n {
+        return (s.to_string(), false);
+    }
+    if n < 3 {
+        return (".".repeat(n), true);
+    }
+    let mut end = n - 3;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (format!("{}…", &s[..end]), true)
+}
+
 /// Whether the group is firing: any alert firing (Alertmanager's `Alerts.Status`).
 pub(crate) fn is_firing(data: &NotificationData) -> bool {
     if data.alerts.is_empty() {
@@ -63,5 +79,12 @@ mod tests {
         assert_eq!(truncate_runes("abc", 3), ("abc".into(), false));
         assert_eq!(truncate_runes("abcdef", 4), ("abc…".into(), true));
         assert_eq!(truncate_runes("äöüß", 2), ("äö".into(), true));
+        assert_eq!(truncate_bytes("abc", 3), ("abc".into(), false));
+        assert_eq!(truncate_bytes("abcdefgh", 6), ("abc…".into(), true));
+        // "ä" is two bytes: it fits in the 3 bytes left before the marker, not in 2.
+        assert_eq!(truncate_bytes("aääää", 6), ("aä…".into(), true));
+        assert_eq!(truncate_bytes("aääää", 5), ("a…".into(), true));
+        assert_eq!(truncate_bytes("abcd", 3), ("…".into(), true));
+        assert_eq!(truncate_bytes("abcd", 2), ("..".into(), true));
     }
 }

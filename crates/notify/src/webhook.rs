@@ -42,12 +42,13 @@ pub(crate) struct Webhook {
 const META: &str = "\\.+*?()|[]{}^$";
 
 /// Alertmanager's `webhook.Message`: the template data (embedded first) plus
-/// version, group key and the number of alerts cut by `max_alerts`.
+/// version, group key and the number of alerts cut by `max_alerts`. incident.io
+/// gets the same shape with version 1.
 #[derive(Serialize)]
-struct Message<'a> {
+pub(crate) struct Message<'a> {
     receiver: Cow<'a, str>,
     status: &'a str,
-    alerts: Vec<Alert<'a>>,
+    pub(crate) alerts: Vec<Alert<'a>>,
     #[serde(rename = "groupLabels")]
     group_labels: &'a BTreeMap<String, String>,
     #[serde(rename = "commonLabels")]
@@ -60,7 +61,7 @@ struct Message<'a> {
     #[serde(rename = "groupKey")]
     group_key: &'a str,
     #[serde(rename = "truncatedAlerts")]
-    truncated_alerts: u64,
+    pub(crate) truncated_alerts: u64,
 }
 
 /// Common labels or annotations: a map at hand, or computed while encoding from
@@ -83,7 +84,7 @@ impl Serialize for Common<'_> {
 }
 
 #[derive(Serialize)]
-struct Alert<'a> {
+pub(crate) struct Alert<'a> {
     status: &'a str,
     labels: &'a BTreeMap<String, String>,
     annotations: &'a BTreeMap<String, String>,
@@ -153,93 +154,106 @@ impl Webhook {
     }
 
     fn message<'a>(&self, data: &'a NotificationData) -> Result<Message<'a>, NotifyError> {
-        let key = group_key(data)?;
-        let (alerts, cut) = self.truncate(&data.alerts);
-        // Alertmanager truncates before building the template data, so the
-        // common labels and the status describe only the alerts that are sent.
-        let (status, common_labels, common_annotations) = if cut > 0 {
-            let firing = alerts.iter().any(|a| a.status == "firing");
-            (
-                if firing { "firing" } else { "resolved" },
-                Common::Map(Cow::Owned(common(alerts, |a| &a.labels))),
-                Common::Map(Cow::Owned(common(alerts, |a| &a.annotations))),
-            )
-        } else {
-            (
-                data.status.as_str(),
-                Common::Map(Cow::Borrowed(&data.common_labels)),
-                Common::Map(Cow::Borrowed(&data.common_annotations)),
-            )
-        };
-        Ok(Message {
-            receiver: quote_meta(&data.receiver),
-            status,
-            alerts: alerts
-                .iter()
-                .map(|a| Alert {
-                    status: &a.status,
-                    labels: &a.labels,
-                    annotations: &a.annotations,
-                    starts_at: or_zero(&a.starts_at),
-                    ends_at: or_zero(&a.ends_at),
-                    generator_url: &a.generator_url,
-                    fingerprint: &a.fingerprint,
-                })
-                .collect(),
-            group_labels: &data.group_labels,
-            common_labels,
-            common_annotations,
-            external_url: &data.external_url,
-            version: "4",
-            group_key: key,
-            truncated_alerts: data.truncated_alerts + cut,
-        })
+        message(data, self.max_alerts, "4")
     }
 }
 
+/// The message of `data` with at most `max_alerts` alerts (0 = all).
+pub(crate) fn message<'a>(
+    data: &'a NotificationData,
+    max_alerts: u64,
+    version: &'static str,
+) -> Result<Message<'a>, NotifyError> {
+    let key = group_key(data)?;
+    let (alerts, cut) = truncate(max_alerts, &data.alerts);
+    // Alertmanager truncates before building the template data, so the
+    // common labels and the status describe only the alerts that are sent.
+    let (status, common_labels, common_annotations) = if cut > 0 {
+        let firing = alerts.iter().any(|a| a.status == "firing");
+        (
+            if firing { "firing" } else { "resolved" },
+            Common::Map(Cow::Owned(common(alerts, |a| &a.labels))),
+            Common::Map(Cow::Owned(common(alerts, |a| &a.annotations))),
+        )
+    } else {
+        (
+            data.status.as_str(),
+            Common::Map(Cow::Borrowed(&data.common_labels)),
+            Common::Map(Cow::Borrowed(&data.common_annotations)),
+        )
+    };
+    Ok(Message {
+        receiver: quote_meta(&data.receiver),
+        status,
+        alerts: alerts
+            .iter()
+            .map(|a| Alert {
+                status: &a.status,
+                labels: &a.labels,
+                annotations: &a.annotations,
+                starts_at: or_zero(&a.starts_at),
+                ends_at: or_zero(&a.ends_at),
+                generator_url: &a.generator_url,
+                fingerprint: &a.fingerprint,
+            })
+            .collect(),
+        group_labels: &data.group_labels,
+        common_labels,
+        common_annotations,
+        external_url: &data.external_url,
+        version,
+        group_key: key,
+        truncated_alerts: data.truncated_alerts + cut,
+    })
+}
+
+/// Alertmanager's `truncateAlerts`: the first `max_alerts` (0 = all) and how
+/// many were left out.
+fn truncate<T>(max_alerts: u64, alerts: &[T]) -> (&[T], u64) {
+    let keep = usize::try_from(max_alerts).unwrap_or(usize::MAX);
+    if max_alerts != 0 && alerts.len() > keep {
+        (&alerts[..keep], (alerts.len() - keep) as u64)
+    } else {
+        (alerts, 0)
+    }
+}
+
+/// [`message`] from a borrowed notification: the same JSON.
+pub(crate) fn message_view<'a>(
+    view: &'a NotificationView<'a>,
+    max_alerts: u64,
+    version: &'static str,
+) -> Result<Message<'a>, NotifyError> {
+    if view.group_key.is_empty() {
+        return Err(NotifyError::permanent("group key missing"));
+    }
+    let (alerts, cut) = truncate(max_alerts, &view.alerts);
+    Ok(Message {
+        receiver: quote_meta(view.receiver),
+        status: status_of(alerts),
+        alerts: alerts
+            .iter()
+            .map(|a| Alert {
+                status: a.status(),
+                labels: a.labels,
+                annotations: a.annotations,
+                starts_at: or_zero(&a.starts_at),
+                ends_at: or_zero(&a.ends_at),
+                generator_url: a.generator_url,
+                fingerprint: &a.fingerprint,
+            })
+            .collect(),
+        group_labels: view.group_labels,
+        common_labels: Common::Of(alerts, |a| a.labels),
+        common_annotations: Common::Of(alerts, |a| a.annotations),
+        external_url: view.external_url,
+        version,
+        group_key: view.group_key,
+        truncated_alerts: cut,
+    })
+}
+
 impl Webhook {
-    /// Alertmanager's `truncateAlerts`: the first `max_alerts` (0 = all) and how
-    /// many were left out.
-    fn truncate<'s, T>(&self, alerts: &'s [T]) -> (&'s [T], u64) {
-        let keep = usize::try_from(self.max_alerts).unwrap_or(usize::MAX);
-        if self.max_alerts != 0 && alerts.len() > keep {
-            (&alerts[..keep], (alerts.len() - keep) as u64)
-        } else {
-            (alerts, 0)
-        }
-    }
-
-    /// [`Webhook::message`] from a borrowed notification: the same JSON.
-    fn message_view<'a>(&self, view: &'a NotificationView<'a>) -> Result<Message<'a>, NotifyError> {
-        if view.group_key.is_empty() {
-            return Err(NotifyError::permanent("group key missing"));
-        }
-        let (alerts, cut) = self.truncate(&view.alerts);
-        Ok(Message {
-            receiver: quote_meta(view.receiver),
-            status: status_of(alerts),
-            alerts: alerts
-                .iter()
-                .map(|a| Alert {
-                    status: a.status(),
-                    labels: a.labels,
-                    annotations: a.annotations,
-                    starts_at: or_zero(&a.starts_at),
-                    ends_at: or_zero(&a.ends_at),
-                    generator_url: a.generator_url,
-                    fingerprint: &a.fingerprint,
-                })
-                .collect(),
-            group_labels: view.group_labels,
-            common_labels: Common::Of(alerts, |a| a.labels),
-            common_annotations: Common::Of(alerts, |a| a.annotations),
-            external_url: view.external_url,
-            version: "4",
-            group_key: view.group_key,
-            truncated_alerts: cut,
-        })
-    }
-
     /// Counts the cut, encodes and posts `msg`.
     async fn post(&self, msg: Message<'_>, cut: u64) -> Result<(), NotifyError> {
         if cut > 0 {
@@ -287,7 +301,7 @@ impl Notifier for Webhook {
     }
 
     async fn send_view(&self, view: &NotificationView<'_>) -> Result<(), NotifyError> {
-        let msg = self.message_view(view)?;
+        let msg = message_view(view, self.max_alerts, "4")?;
         let cut = msg.truncated_alerts;
         self.post(msg, cut).await
     }

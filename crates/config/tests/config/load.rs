@@ -130,7 +130,7 @@ fn other_validation_rules() {
         ),
         (
             "scrape_configs:\n  - job_name: a\n    basic_auth: {username: u, password: p}\n    bearer_token: t\n",
-            "at most one of basic_auth, bearer_token & bearer_token_file must be configured",
+            "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured",
         ),
         (
             "scrape_configs:\n  - job_name: a\n    authorization: {type: Basic, credentials: x}\n",
@@ -353,4 +353,69 @@ fn shared_sd_files() {
             .contains("bad-sd-file-format.yml:1:3: [0].targats: unknown field `targats`"),
         "{err}"
     );
+}
+
+/// The HTTP client block's authentication conflicts (shared with alertmanager.yml)
+/// read as Prometheus reports them; checked against the real promtool when present.
+#[test]
+fn http_auth_conflicts_match_promtool() {
+    let conflict = "at most one of basic_auth, oauth2 & authorization must be configured";
+    let bearer =
+        "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured";
+    let cases = [
+        ("basic_auth: {username: u}\n    bearer_token: t", bearer),
+        (
+            "oauth2: {client_id: a, token_url: 'http://t'}\n    bearer_token: t",
+            bearer,
+        ),
+        (
+            "authorization: {credentials: c}\n    bearer_token: t",
+            "authorization is not compatible with bearer_token & bearer_token_file",
+        ),
+        (
+            "basic_auth: {username: u}\n    authorization: {credentials: c}",
+            conflict,
+        ),
+        (
+            "basic_auth: {username: u}\n    oauth2: {client_id: a, token_url: 'http://t'}",
+            conflict,
+        ),
+        (
+            "authorization: {credentials: c}\n    oauth2: {client_id: a, token_url: 'http://t'}",
+            conflict,
+        ),
+    ];
+    let peer = if std::env::var("WATCHFIRE_SKIP_PEERS").is_ok_and(|v| v == "1") {
+        eprintln!("SKIP (promtool comparison): WATCHFIRE_SKIP_PEERS=1");
+        false
+    } else if std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIP (promtool comparison): promtool not installed");
+        false
+    } else {
+        true
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (fields, want) in cases {
+        let text = format!("scrape_configs:\n  - job_name: a\n    {fields}\n");
+        let e = load(&text).unwrap_err();
+        assert!(e.to_string().ends_with(want), "{text}: {e}");
+        assert_eq!(e.located().unwrap().line, Some(2), "{text}: {e}");
+        if peer {
+            let p = dir.path().join("p.yml");
+            std::fs::write(&p, &text).unwrap();
+            let o = std::process::Command::new("promtool")
+                .args(["check", "config"])
+                .arg(&p)
+                .output()
+                .unwrap();
+            let theirs = String::from_utf8_lossy(&o.stdout).into_owned()
+                + &String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{text}: {theirs}");
+            assert!(theirs.contains(want), "{text}: {theirs}");
+        }
+    }
 }

@@ -5,6 +5,8 @@
 mod common;
 mod email;
 mod http_integrations;
+mod kinds_config;
+mod more_integrations;
 mod oauth2;
 mod retry;
 mod webhook;
