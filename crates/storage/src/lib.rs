@@ -4,7 +4,10 @@
 //! they append a whole scrape's samples and then [`Appender::commit`] or
 //! [`Appender::rollback`] them as one unit. Consumers (the PromQL engine, the HTTP
 //! API) read through a [`Querier`] bound to a time range; it selects series with
-//! [`Matcher`]s and streams their samples through [`SampleIterator`]s.
+//! [`Matcher`]s and streams their samples through [`SampleIterator`]s. Bulk readers
+//! take samples a batch at a time ([`SampleIterator::next_batch`]): iterators are
+//! boxed and chained across blocks, and a dynamic call or two per sample would cost
+//! more than handing the sample over.
 //!
 //! This crate holds traits and small generic helpers only. The PromQL engine and the
 //! HTTP layer depend on it and never on the TSDB that implements it, so engines and

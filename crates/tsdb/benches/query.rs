@@ -1,12 +1,14 @@
 //! Read-path benchmark: decoding persisted blocks through the querier, as PromQL's
-//! selectors do (`seek` to the window start, then `next` per sample).
+//! selectors do (`seek` to the window start, then `next_batch` until past the window
+//! end), and for comparison with a `next` call per sample.
 //!
 //! `cargo bench -p watchfire-tsdb --bench query` (env: `SERIES`, default 400;
 //! `HOURS`, default 6; `ROUNDS`, default 30). The series are imported from generated
 //! OpenMetrics text into 2 h blocks (fleet-like shapes: integer counters, one-decimal
 //! gauges, arbitrary-float gauges, histogram buckets, constants) and read back three
 //! ways: the full range, a 4 h window from the middle of the first block, and 10 min
-//! windows every hour (a `*_over_time`-like access pattern). Prints the best
+//! windows every hour (a `*_over_time`-like access pattern). Series spanning several
+//! blocks are read through the storage's chained iterator. Prints the best
 //! per-sample time over the rounds.
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -66,8 +68,9 @@ fn openmetrics(series: usize, hours: i64) -> String {
     text
 }
 
-/// Reads every series of `[mint, maxt]`; returns the number of samples.
-fn scan(db: &Db, mint: i64, maxt: i64) -> usize {
+/// Reads every series of `[mint, maxt]` a sample at a time; returns the number of
+/// samples.
+fn scan_next(db: &Db, mint: i64, maxt: i64) -> usize {
     let q = db.querier(mint, maxt).unwrap();
     let set = q
         .select(&Default::default(), &[Matcher::equal("job", "bench")])
@@ -84,6 +87,36 @@ fn scan(db: &Db, mint: i64, maxt: i64) -> usize {
             acc = acc.wrapping_add(x.v.to_bits());
             n += 1;
             next = s.samples.next();
+        }
+        assert!(s.samples.error().is_none());
+    }
+    black_box(acc);
+    n
+}
+
+/// Like [`scan_next`], a batch at a time into a reused buffer.
+fn scan_batch(db: &Db, mint: i64, maxt: i64) -> usize {
+    let q = db.querier(mint, maxt).unwrap();
+    let set = q
+        .select(&Default::default(), &[Matcher::equal("job", "bench")])
+        .unwrap();
+    let mut n = 0;
+    let mut acc = 0u64;
+    let mut buf = Vec::new();
+    for s in set {
+        let mut s = s.unwrap();
+        buf.clear();
+        buf.extend(s.samples.seek(mint));
+        'series: while !buf.is_empty() {
+            for x in &buf {
+                if x.t > maxt {
+                    break 'series;
+                }
+                acc = acc.wrapping_add(x.v.to_bits());
+                n += 1;
+            }
+            buf.clear();
+            s.samples.next_batch(&mut buf);
         }
         assert!(s.samples.error().is_none());
     }
@@ -128,19 +161,22 @@ fn main() {
         "{series} series x {hours} h at {STEP_S} s in {} blocks",
         db.blocks().len()
     );
+    type Scan = fn(&Db, i64, i64) -> usize;
     for (name, windows) in patterns {
-        let mut best = f64::MAX;
-        let mut samples = 0;
-        for _ in 0..rounds {
-            let start = Instant::now();
-            samples = windows.iter().map(|&(a, b)| scan(&db, a, b)).sum();
-            best = best.min(start.elapsed().as_secs_f64());
+        for (how, scan) in [("next", scan_next as Scan), ("batch", scan_batch)] {
+            let mut best = f64::MAX;
+            let mut samples = 0;
+            for _ in 0..rounds {
+                let start = Instant::now();
+                samples = windows.iter().map(|&(a, b)| scan(&db, a, b)).sum();
+                best = best.min(start.elapsed().as_secs_f64());
+            }
+            println!(
+                "{name:<12} {how:<5} {samples:>9} samples  {:>8.2} ms  {:>6.2} ns/sample",
+                best * 1e3,
+                best * 1e9 / samples as f64
+            );
         }
-        println!(
-            "{name:<12} {samples:>9} samples  {:>8.2} ms  {:>6.2} ns/sample",
-            best * 1e3,
-            best * 1e9 / samples as f64
-        );
     }
     db.close().unwrap();
 }

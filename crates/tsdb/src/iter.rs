@@ -2,8 +2,9 @@
 //!
 //! Each chunk is decoded in one go into a buffer the iterator keeps (straight from
 //! the block's memory map or the head's bytes, without copying the chunk first),
-//! clipped to the query range. `next` is then an index increment and `seek` a binary
-//! search, which is what PromQL's per-sample calls need to be cheap.
+//! clipped to the query range. `next_batch` then copies the rest of that buffer out
+//! in one go (what PromQL's selectors read with), `next` is an index increment and
+//! `seek` a binary search.
 
 use crate::head::disk_chunks::{DiskChunkRef, DiskChunks};
 use std::sync::Arc;
@@ -70,16 +71,17 @@ impl ChunkHandle {
 /// Samples of one series within `[mint, maxt]`, decoded a chunk at a time.
 pub(crate) struct ChunkSeriesIterator {
     chunks: std::vec::IntoIter<ChunkHandle>,
-    /// Decoding output, reused from chunk to chunk.
-    raw: Vec<(i64, f64)>,
     /// The current chunk's samples: in range, after every sample of earlier chunks,
-    /// strictly increasing. Stored ready-made as `Option`s so that `next` returns one
-    /// with a plain copy: callers read the result as whole words, and a result
-    /// assembled field by field would make those reads wait on store forwarding.
+    /// strictly increasing. Decoded into in place, reused from chunk to chunk.
+    raw: Vec<(i64, f64)>,
+    /// `raw` ready-made as `Option`s, built only once `next` reaches the chunk (batch
+    /// readers never need it), so that `next` returns one with a plain copy: callers
+    /// read the result as whole words, and a result assembled field by field would
+    /// make those reads wait on store forwarding. Empty or as long as `raw`.
     buf: Vec<Option<Sample>>,
-    /// Index in `buf` of the next sample to return.
+    /// Index in `raw` (and `buf`) of the next sample to return.
     pos: usize,
-    /// The last sample returned before the current chunk (later ones are `buf[pos-1]`).
+    /// The last sample returned before the current chunk (later ones are `raw[pos-1]`).
     before: Option<Sample>,
     mint: Timestamp,
     maxt: Timestamp,
@@ -110,16 +112,17 @@ impl ChunkSeriesIterator {
     #[inline]
     fn current(&self) -> Option<Sample> {
         match self.pos.checked_sub(1) {
-            Some(i) => self.buf.get(i).copied().flatten(),
+            Some(i) => self.raw.get(i).map(|&(t, v)| Sample::new(t, v)),
             None => self.before,
         }
     }
 
-    /// Called when `buf` is used up: reports the current chunk's error, if any, or
+    /// Called when `raw` is used up: reports the current chunk's error, if any, or
     /// decodes the next chunk that can hold samples at or after `from`. Returns
-    /// whether `buf` has samples again.
+    /// whether `raw` has samples again.
     fn advance(&mut self, from: Timestamp) -> bool {
         self.before = self.current();
+        self.raw.clear();
         self.buf.clear();
         self.pos = 0;
         if self.done {
@@ -150,8 +153,6 @@ impl ChunkSeriesIterator {
                     }
                     keep_increasing(&mut self.raw);
                     if !self.raw.is_empty() {
-                        self.buf
-                            .extend(self.raw.iter().map(|&(t, v)| Some(Sample::new(t, v))));
                         return true;
                     }
                     if let Some(e) = self.pending.take() {
@@ -165,24 +166,23 @@ impl ChunkSeriesIterator {
                 }
             }
         }
+        self.raw.clear();
         self.done = true;
         false
     }
 
-    /// `next` once `buf` is used up (kept out of line so `next` stays small).
+    /// `next` once `buf` is used up (kept out of line so `next` stays small): mirrors
+    /// the current chunk into `buf` if that is not done yet, else moves to the next.
     #[cold]
     #[inline(never)]
     fn next_chunk(&mut self) -> Option<Sample> {
-        if self.advance(self.mint) {
-            self.take()
-        } else {
-            None
+        if self.pos >= self.raw.len() && !self.advance(self.mint) {
+            return None;
         }
-    }
-
-    /// Returns `buf[pos]`, if any, and moves past it.
-    #[inline(always)]
-    fn take(&mut self) -> Option<Sample> {
+        if self.buf.is_empty() {
+            self.buf
+                .extend(self.raw.iter().map(|&(t, v)| Some(Sample::new(t, v))));
+        }
         let slot = self.buf.get(self.pos)?;
         self.pos += 1;
         *slot
@@ -223,16 +223,26 @@ impl SampleIterator for ChunkSeriesIterator {
             return Some(c);
         }
         loop {
-            let rest = self.buf.get(self.pos..).unwrap_or_default();
-            let skip = rest.partition_point(|s| s.is_some_and(|s| s.t < t));
-            if skip < rest.len() {
-                self.pos += skip;
-                return self.take();
+            let rest = self.raw.get(self.pos..).unwrap_or_default();
+            let skip = rest.partition_point(|s| s.0 < t);
+            if let Some(&(st, sv)) = rest.get(skip) {
+                self.pos += skip + 1;
+                return Some(Sample::new(st, sv));
             }
             if !self.advance(t) {
                 return None;
             }
         }
+    }
+
+    fn next_batch(&mut self, out: &mut Vec<Sample>) -> usize {
+        if self.pos >= self.raw.len() && !self.advance(self.mint) {
+            return 0;
+        }
+        let rest = self.raw.get(self.pos..).unwrap_or_default();
+        out.extend(rest.iter().map(|&(t, v)| Sample::new(t, v)));
+        self.pos = self.raw.len();
+        rest.len()
     }
 
     fn error(&mut self) -> Option<StorageError> {
@@ -361,6 +371,99 @@ mod tests {
         assert!(it.error().is_some());
     }
 
+    fn drain_batches(it: &mut ChunkSeriesIterator) -> Vec<Sample> {
+        let mut out = Vec::new();
+        while it.next_batch(&mut out) > 0 {}
+        out
+    }
+
+    #[test]
+    fn batches_are_the_rest_of_the_current_chunk() {
+        let chunks = vec![samples(0, 10, 10), samples(100, 10, 10)];
+        let mut it = iter(&chunks, 5, 175);
+        let mut out = Vec::new();
+        assert_eq!(it.seek(42), Some(Sample::new(50, 5.0)));
+        assert_eq!(it.next_batch(&mut out), 4, "ends with the chunk");
+        assert_eq!(
+            out.iter().map(|s| s.t).collect::<Vec<_>>(),
+            [60, 70, 80, 90]
+        );
+        assert_eq!(
+            it.seek(0),
+            Some(Sample::new(90, 9.0)),
+            "current is the last"
+        );
+        assert_eq!(it.next(), Some(Sample::new(100, 100.0)));
+        out.clear();
+        assert_eq!(it.next_batch(&mut out), 7, "clipped to maxt");
+        assert_eq!(out.last(), Some(&Sample::new(170, 107.0)));
+        assert_eq!(it.next_batch(&mut out), 0);
+        assert_eq!(it.next(), None);
+        assert_eq!(it.seek(0), Some(Sample::new(170, 107.0)));
+        assert!(it.error().is_none());
+
+        // `next` partway into a chunk, then a batch of the rest, then `next` again.
+        let mut it = iter(&chunks, i64::MIN, i64::MAX);
+        assert_eq!(it.next(), Some(Sample::new(0, 0.0)));
+        out.clear();
+        assert_eq!(it.next_batch(&mut out), 9);
+        assert_eq!(it.next(), Some(Sample::new(100, 100.0)));
+        assert_eq!(it.seek(185), Some(Sample::new(190, 109.0)));
+        assert_eq!(it.next_batch(&mut out), 0);
+
+        // Nothing in range, or no chunks at all.
+        for mut it in [iter(&chunks, 300, 400), iter(&[], 0, 10)] {
+            assert_eq!(it.next_batch(&mut out), 0);
+            assert_eq!(it.seek(0), None);
+            assert_eq!(it.next_batch(&mut out), 0);
+            assert!(it.error().is_none());
+        }
+        // A seek past the end, then a batch.
+        let mut it = iter(&chunks, 5, 175);
+        assert_eq!(it.seek(171), None);
+        assert_eq!(it.next_batch(&mut out), 0);
+    }
+
+    #[test]
+    fn batches_keep_stale_markers_bit_for_bit() {
+        let chunk = vec![
+            (1, 1.0),
+            (2, watchfire_model::STALE_NAN),
+            (3, f64::NAN),
+            (4, 2.0),
+        ];
+        let got = drain_batches(&mut iter(std::slice::from_ref(&chunk), 0, 10));
+        let bits = |v: f64| v.to_bits();
+        assert_eq!(
+            got.iter().map(|s| (s.t, bits(s.v))).collect::<Vec<_>>(),
+            chunk.iter().map(|s| (s.0, bits(s.1))).collect::<Vec<_>>()
+        );
+        assert!(watchfire_model::is_stale_nan(got[1].v));
+        assert!(!watchfire_model::is_stale_nan(got[2].v));
+    }
+
+    #[test]
+    fn batches_of_a_corrupt_chunk_end_with_its_error() {
+        let mut bad = xor(&samples(100, 50, 10));
+        if let ChunkSource::Bytes(b) = &mut bad.source {
+            b.truncate(b.len() / 2);
+        }
+        let handles = vec![xor(&samples(0, 10, 10)), bad, xor(&samples(1000, 10, 10))];
+        let mut it = ChunkSeriesIterator::new(handles, i64::MIN, i64::MAX);
+        let mut out = Vec::new();
+        assert_eq!(it.next_batch(&mut out), 10);
+        let n = it.next_batch(&mut out);
+        assert!(
+            n > 0 && n < 50,
+            "the good samples of the damaged chunk: {n}"
+        );
+        assert!(it.error().is_none(), "reported once they are read");
+        assert_eq!(it.next_batch(&mut out), 0);
+        assert!(matches!(it.error(), Some(StorageError::Corruption { .. })));
+        assert!(out.iter().all(|s| s.t < 1000), "stops at the damage");
+        assert_eq!(it.next_batch(&mut out), 0);
+    }
+
     fn chunks_strategy() -> impl Strategy<Value = Vec<Vec<(i64, f64)>>> {
         // Chunks of increasing timestamps; each starts at or before the previous one's
         // end now and then, to exercise overlap handling.
@@ -394,20 +497,40 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
-        /// Interleaved `seek`s and `next`s follow the model sequence.
+        /// Interleaved `seek`s, `next`s and `next_batch`es follow the model sequence.
         #[test]
         fn matches_model(
             chunks in chunks_strategy(),
             mint in -50i64..300,
             len in 0i64..2000,
-            ops in prop::collection::vec(prop::option::of(-50i64..2500), 0..60),
+            ops in prop::collection::vec(
+                prop_oneof![
+                    3 => prop::option::of(-50i64..2500).prop_map(Some),
+                    1 => Just(None),
+                ],
+                0..60,
+            ),
         ) {
             let maxt = mint + len;
             let want = model(&chunks, mint, maxt);
+            prop_assert_eq!(drain_batches(&mut iter(&chunks, mint, maxt)), want.clone());
             let mut it = iter(&chunks, mint, maxt);
             // Index in `want` of the next sample, and the current one.
             let (mut pos, mut cur): (usize, Option<Sample>) = (0, None);
             for op in ops {
+                // `None`: a batch.
+                let Some(op) = op else {
+                    let mut out = vec![Sample::new(-99, 0.0)];
+                    let n = it.next_batch(&mut out);
+                    prop_assert_eq!(n, out.len() - 1);
+                    prop_assert_eq!(n == 0, pos >= want.len());
+                    prop_assert_eq!(&out[1..], &want[pos.min(want.len())..(pos + n).min(want.len())]);
+                    pos += n;
+                    if n > 0 {
+                        cur = out.last().copied();
+                    }
+                    continue;
+                };
                 let got = match op {
                     None => it.next(),
                     Some(t) => it.seek(t),

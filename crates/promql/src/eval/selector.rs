@@ -6,8 +6,8 @@ use crate::ast::VectorSelector;
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::time::Instant;
-use watchfire_model::{Labels, Matcher, is_stale_nan};
-use watchfire_storage::{SelectHints, Series, SeriesSet};
+use watchfire_model::{Labels, Matcher, Sample, is_stale_nan};
+use watchfire_storage::{SampleIterator, SelectHints, Series, SeriesSet};
 
 /// Series read from storage per batch: bounds what decoding ahead holds.
 const BATCH: usize = 512;
@@ -66,6 +66,54 @@ fn decode_batch<T: Send>(
     Ok(batch.into_iter().map(|s| s.labels).zip(results).collect())
 }
 
+/// Reads a series' samples in `[mint, maxt]` a batch at a time, so that stepping
+/// through them is a slice access rather than a dynamic call per sample.
+struct SampleReader<'a> {
+    it: &'a mut dyn SampleIterator,
+    buf: Vec<Sample>,
+    /// Index in `buf` of the next sample not yet consumed.
+    pos: usize,
+    /// Samples consumed from earlier batches.
+    consumed: usize,
+    maxt: i64,
+    /// The iterator is used up (or passed `maxt`): ask it for no more.
+    done: bool,
+}
+
+impl<'a> SampleReader<'a> {
+    fn new(it: &'a mut dyn SampleIterator, mint: i64, maxt: i64) -> Self {
+        let first = it.seek(mint);
+        SampleReader {
+            it,
+            buf: first.into_iter().collect(),
+            pos: 0,
+            consumed: 0,
+            maxt,
+            done: first.is_none(),
+        }
+    }
+
+    /// The next sample in range, not consumed (advance `pos` to consume it).
+    #[inline]
+    fn peek(&mut self) -> Option<Sample> {
+        if self.pos == self.buf.len() {
+            self.refill();
+        }
+        self.buf.get(self.pos).copied().filter(|s| s.t <= self.maxt)
+    }
+
+    #[cold]
+    fn refill(&mut self) {
+        if self.done || self.buf.last().is_some_and(|s| s.t > self.maxt) {
+            return;
+        }
+        self.consumed += self.buf.len();
+        self.buf.clear();
+        self.pos = 0;
+        self.done = self.it.next_batch(&mut self.buf) == 0;
+    }
+}
+
 /// A series and, per step, the `(timestamp, value)` an instant selector picks.
 pub(crate) type Picked = (Arc<Labels>, Vec<Option<(i64, f64)>>);
 
@@ -97,21 +145,29 @@ impl Evaluator<'_> {
             let decoded = decode_batch(batch, &|series: &mut Series| {
                 check(deadline)?;
                 let mut samples = Vec::new();
-                let mut read = 0usize;
-                let mut next = series.samples.seek(mint);
-                while let Some(s) = next {
-                    if s.t > maxt {
-                        break;
+                if let Some(first) = series.samples.seek(mint) {
+                    samples.push(first);
+                    let mut start = 0;
+                    // Up to the first sample after `maxt`, in batches: one dynamic
+                    // call per batch instead of per sample.
+                    loop {
+                        if let Some(end) = samples[start..].iter().position(|s| s.t > maxt) {
+                            samples.truncate(start + end);
+                            break;
+                        }
+                        start = samples.len();
+                        if series.samples.next_batch(&mut samples) == 0 {
+                            break;
+                        }
                     }
-                    read += 1;
-                    // Range selectors never see stale markers.
-                    if !is_stale_nan(s.v) {
-                        samples.push(s);
-                    }
-                    next = series.samples.next();
                 }
                 if let Some(e) = series.samples.error() {
                     return Err(storage_err(e));
+                }
+                let read = samples.len();
+                // Range selectors never see stale markers.
+                if samples.iter().any(|s| is_stale_nan(s.v)) {
+                    samples.retain(|s| !is_stale_nan(s.v));
                 }
                 Ok((read, samples))
             })?;
@@ -184,23 +240,16 @@ impl Evaluator<'_> {
             let decoded = decode_batch(batch, &|series: &mut Series| {
                 check(deadline)?;
                 let mut pts: Vec<Option<(i64, f64)>> = Vec::with_capacity(times.len());
-                let mut count = 0usize;
                 let mut any = false;
-                // The sample at or before the current step's read time, and the
-                // next one not yet consumed; evaluation times only grow.
-                let mut cur: Option<watchfire_model::Sample> = None;
-                let mut next = series.samples.seek(mint).filter(|s| s.t <= maxt);
-                if next.is_some() {
-                    count += 1;
-                }
+                let mut rd = SampleReader::new(series.samples.as_mut(), mint, maxt);
+                // The sample at or before the current step's read time; evaluation
+                // times only grow, and never past `maxt`.
+                let mut cur: Option<Sample> = None;
                 for &t in &times {
                     let rt = at.unwrap_or(t) - vs.offset_ms;
-                    while let Some(s) = next.filter(|s| s.t <= rt) {
+                    while let Some(s) = rd.peek().filter(|s| s.t <= rt) {
                         cur = Some(s);
-                        next = series.samples.next().filter(|s| s.t <= maxt);
-                        if next.is_some() {
-                            count += 1;
-                        }
+                        rd.pos += 1;
                     }
                     let p = cur
                         .filter(|s| s.t > rt - lookback && !is_stale_nan(s.v))
@@ -208,6 +257,9 @@ impl Evaluator<'_> {
                     any |= p.is_some();
                     pts.push(p);
                 }
+                // Samples read: those consumed, and the one after them, if in range
+                // (as reading sample by sample looked one ahead).
+                let count = rd.consumed + rd.pos + usize::from(rd.peek().is_some());
                 if let Some(e) = series.samples.error() {
                     return Err(storage_err(e));
                 }

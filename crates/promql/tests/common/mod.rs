@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 use watchfire_model::{Labels, Matcher, Sample};
-use watchfire_storage::{Querier, Queryable, SelectHints, SeriesSet, StorageError, VecSeriesSet};
+use watchfire_storage::{
+    Querier, Queryable, SelectHints, SeriesSet, StorageError, VecSeriesSet, merge_series_sets,
+};
 
 /// Series held in memory.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +65,62 @@ impl Queryable for MemStore {
             mint,
             maxt,
         }))
+    }
+}
+
+/// The same series as a [`MemStore`], each split into overlapping parts (and an
+/// empty one) that the storage's merge chains back together, as a TSDB's blocks
+/// are. Samples repeated in a later part carry other values: the first part's win.
+#[derive(Debug, Clone)]
+pub struct ChainedStore(pub MemStore);
+
+impl Queryable for ChainedStore {
+    fn querier(&self, mint: i64, maxt: i64) -> Result<Box<dyn Querier>, StorageError> {
+        Ok(Box::new(ChainedQuerier(MemQuerier {
+            series: self.0.series.clone(),
+            mint,
+            maxt,
+        })))
+    }
+}
+
+struct ChainedQuerier(MemQuerier);
+
+impl Querier for ChainedQuerier {
+    fn select(&self, hints: &SelectHints, matchers: &[Matcher]) -> Result<SeriesSet, StorageError> {
+        let mut parts: Vec<Vec<(Labels, Vec<Sample>)>> = vec![Vec::new(); 4];
+        for r in self.0.select(hints, matchers)? {
+            let s = r?;
+            let labels = s.labels.clone();
+            let all = s.collect_samples()?;
+            let n = all.len();
+            // [0, n/2), then [n/3, 3n/4), nothing, then [n/2, n).
+            let ranges = [(0, n / 2), (n / 3, 3 * n / 4), (0, 0), (n / 2, n)];
+            let mut covered = 0;
+            for (part, (a, b)) in parts.iter_mut().zip(ranges) {
+                let samples = (a..b)
+                    .map(|i| {
+                        let x = all[i];
+                        if i < covered {
+                            Sample::new(x.t, x.v + 1000.0)
+                        } else {
+                            x
+                        }
+                    })
+                    .collect();
+                covered = covered.max(b);
+                part.push((labels.clone(), samples));
+            }
+        }
+        Ok(merge_series_sets(
+            parts.into_iter().map(VecSeriesSet::from_vec).collect(),
+        ))
+    }
+    fn label_names(&self, m: &[Matcher]) -> Result<Vec<String>, StorageError> {
+        self.0.label_names(m)
+    }
+    fn label_values(&self, n: &str, m: &[Matcher]) -> Result<Vec<String>, StorageError> {
+        self.0.label_values(n, m)
     }
 }
 
