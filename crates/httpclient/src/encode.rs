@@ -26,26 +26,7 @@ pub fn base64(data: &[u8]) -> String {
     out
 }
 
-/// Go's `url.QueryEscape`: unreserved bytes stay, space becomes `+`, the rest
-/// is `%XX` with upper-case hex.
-pub fn query_escape(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-            }
-        }
-    }
-    out
-}
+pub use watchfire_model::go_query_escape as query_escape;
 
 /// Go's `url.Values.Encode` for single-valued keys: sorted by key, `k=v` joined
 /// with `&`.

@@ -76,6 +76,32 @@ fn go_non_finite(v: f64) -> Option<&'static str> {
     }
 }
 
+/// Appends `s` escaped as Go's `url.QueryEscape` does: unreserved bytes stay, a space
+/// becomes `+`, every other byte is `%XX` with upper-case hex.
+pub fn go_query_escape_into(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
+}
+
+/// Go's `url.QueryEscape` (see [`go_query_escape_into`]).
+pub fn go_query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    go_query_escape_into(&mut out, s);
+    out
+}
+
 /// Quotes `s` like Go's `%q` (Prometheus prints label values and messages this way).
 pub fn go_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);

@@ -21,7 +21,10 @@ mod sample;
 mod symbols;
 
 pub use duration::{format_duration_ms, parse_duration_ms};
-pub use gofmt::{format_go_float, format_go_float_e, format_go_float_f, go_quote};
+pub use gofmt::{
+    format_go_float, format_go_float_e, format_go_float_f, go_query_escape, go_query_escape_into,
+    go_quote,
+};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{MatchOp, Matcher, MatcherError};
 pub use sample::{

@@ -23,33 +23,13 @@ pub(crate) struct Pushover {
     api_url: String,
 }
 
-/// Go's `url.QueryEscape`: unreserved bytes stay, space becomes `+`, the rest is
-/// `%XX`.
-fn query_escape(s: &str, out: &mut String) {
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-}
-
-/// Go's `url.Values.Encode`: `k=v` pairs sorted by key, joined with `&`.
-fn encode_query(mut params: Vec<(&'static str, String)>) -> String {
-    params.sort_by_key(|(k, _)| *k);
-    let mut out = String::new();
-    for (k, v) in params {
-        if !out.is_empty() {
-            out.push('&');
-        }
-        query_escape(k, &mut out);
-        out.push('=');
-        query_escape(&v, &mut out);
-    }
-    out
+/// Go's `url.Values.Encode` of the (distinct) parameters: sorted by key.
+fn encode_query(params: Vec<(&'static str, String)>) -> String {
+    let map = params
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    watchfire_httpclient::encode::form_encode(&map)
 }
 
 impl Pushover {

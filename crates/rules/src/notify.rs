@@ -54,27 +54,12 @@ pub trait AlertSender: Send + Sync {
     fn send(&self, alerts: Vec<OutgoingAlert>);
 }
 
-/// Go's `url.QueryEscape`.
-pub fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3 / 2);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// The `generatorURL` Prometheus sends: the expression's table view.
 pub fn generator_url(external_url: &str, expr: &str) -> String {
     format!(
         "{}/graph?g0.expr={}&g0.tab=1",
         external_url.trim_end_matches('/'),
-        query_escape(expr)
+        watchfire_model::go_query_escape(expr)
     )
 }
 

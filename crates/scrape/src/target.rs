@@ -303,9 +303,9 @@ pub fn target_url(opts: &ScrapePoolOptions, labels: &Labels) -> String {
         for v in values {
             url.push(if first { '?' } else { '&' });
             first = false;
-            query_escape(&mut url, k);
+            watchfire_model::go_query_escape_into(&mut url, k);
             url.push('=');
-            query_escape(&mut url, v);
+            watchfire_model::go_query_escape_into(&mut url, v);
         }
     }
     url
@@ -316,19 +316,6 @@ fn push_pct(out: &mut String, b: u8) {
     out.push('%');
     out.push(char::from(HEX[usize::from(b >> 4)]));
     out.push(char::from(HEX[usize::from(b & 15)]));
-}
-
-/// Go's `url.QueryEscape`: unreserved bytes kept, space as `+`, the rest `%XX`.
-fn query_escape(out: &mut String, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b))
-            }
-            b' ' => out.push('+'),
-            _ => push_pct(out, b),
-        }
-    }
 }
 
 /// Go's path escaping: unreserved, sub-delimiters, `:`, `@` and `/` kept.

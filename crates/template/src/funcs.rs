@@ -254,31 +254,16 @@ fn parse_duration(_: &Ctx, a: &[Value]) -> FnResult {
     Ok(Value::Float(if neg { -secs } else { secs }))
 }
 
-/// Go's `url.QueryEscape`.
-pub(crate) fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 fn url_query_escape(_: &Ctx, a: &[Value]) -> FnResult {
     nargs("urlQueryEscape", a, 1)?;
-    Ok(sv(query_escape(&string_arg(&a[0])?)))
+    Ok(sv(watchfire_model::go_query_escape(&string_arg(&a[0])?)))
 }
 
 fn graph_link(_: &Ctx, a: &[Value]) -> FnResult {
     nargs("graphLink", a, 1)?;
     Ok(sv(format!(
         "/graph?g0.expr={}&g0.tab=0",
-        query_escape(&string_arg(&a[0])?)
+        watchfire_model::go_query_escape(&string_arg(&a[0])?)
     )))
 }
 
@@ -286,7 +271,7 @@ fn table_link(_: &Ctx, a: &[Value]) -> FnResult {
     nargs("tableLink", a, 1)?;
     Ok(sv(format!(
         "/graph?g0.expr={}&g0.tab=1",
-        query_escape(&string_arg(&a[0])?)
+        watchfire_model::go_query_escape(&string_arg(&a[0])?)
     )))
 }
 
