@@ -223,11 +223,7 @@ impl Resp {
 }
 
 async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
+    let addr = watchfire_testkit::serve(app).await;
     addr.to_string()
 }
 

@@ -100,9 +100,7 @@ async fn endpoint(mode: Mode) -> (String, Arc<Mutex<Vec<Seen>>>) {
             mode,
             seen: seen.clone(),
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = watchfire_testkit::serve(app).await;
     (format!("http://{addr}/oauth/token"), seen)
 }
 

@@ -65,11 +65,7 @@ pub async fn serve(status: u16, content_type: &'static str, body: &'static str) 
             }
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = watchfire_testkit::serve(app).await;
     Server {
         url: format!("http://{addr}"),
         reqs,

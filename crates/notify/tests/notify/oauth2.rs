@@ -27,11 +27,7 @@ async fn guarded_receiver() -> (String, Arc<Mutex<Vec<String>>>) {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = watchfire_testkit::serve(app).await;
     (format!("http://{addr}"), seen)
 }
 

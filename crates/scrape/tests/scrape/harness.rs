@@ -188,11 +188,7 @@ impl Exporter {
             .route("/metrics", axum::routing::get(handler))
             .route("/other", axum::routing::get(handler))
             .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = watchfire_testkit::serve(app).await;
         Exporter {
             addr,
             reply,

@@ -11,11 +11,7 @@ use watchfire_scrape::{OAuth2Options, ScrapeClient, ScrapeError, ScrapePoolOptio
 
 /// Serves `app` on an ephemeral loopback port; returns `http://addr`.
 async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let addr = watchfire_testkit::serve(app).await;
     format!("http://{addr}")
 }
 
