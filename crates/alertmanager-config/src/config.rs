@@ -484,7 +484,7 @@ pub struct Config {
     /// The YAML text as read, for the API's `config.original`.
     #[serde(skip)]
     pub original: String,
-    /// Things accepted but not acted on (unsupported notifier kinds, tracing).
+    /// Things accepted but not acted on (SNS `role_arn`, tracing).
     #[serde(skip)]
     pub warnings: Vec<String>,
 }
@@ -685,12 +685,8 @@ impl Config {
             rcv.labels.insert("name".into(), rcv.name.clone());
             fill_receiver(rcv, &global)
                 .map_err(|(f, m)| ctx.err(rcv.pos, format!("{field}.{f}"), m))?;
-            for k in rcv.unsupported_kinds() {
-                self.warnings.push(format!(
-                    "receiver {:?}: {k} are not supported by Watchfire and will not be notified",
-                    rcv.name
-                ));
-            }
+            self.warnings
+                .extend(crate::receivers_wechat_sns::warnings(rcv));
         }
         if self.tracing.is_some() {
             self.warnings
@@ -1095,7 +1091,9 @@ fn fill_receiver(rcv: &mut Receiver, g: &GlobalConfig) -> Result<(), FillErr> {
             return Err(e(f, "no msteams webhook URL or URLFile provided"));
         }
     }
-    crate::receivers_more::fill(rcv, g)
+    crate::receivers_more::fill(rcv, g)?;
+    crate::receivers_wechat_sns::fill(rcv, g)?;
+    crate::receivers_jira::fill(rcv, g)
 }
 
 /// Go's `textproto.CanonicalMIMEHeaderKey` for ASCII header names.

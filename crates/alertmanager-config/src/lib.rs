@@ -7,9 +7,9 @@
 //!   URLs, matchers, time ranges), so errors read `file:line:column: field.path: message`.
 //!   Alertmanager's cross-field checks follow (undefined receivers/time intervals, root
 //!   route rules, duplicate names), then global defaults are filled into receivers the way
-//!   Alertmanager does. Unsupported notifier kinds load and are named in
-//!   [`Config::warnings`]. Secrets serialise as `<secret>`; `original` keeps the text.
-//!   [`Config::load_file`] then joins the relative paths Alertmanager resolves (template
+//!   Alertmanager does. Settings accepted but not acted on (SNS `sigv4.role_arn`,
+//!   `tracing`) are named in [`Config::warnings`]. Secrets serialise as `<secret>`;
+//!   `original` keeps the text. [`Config::load_file`] then joins the relative paths Alertmanager resolves (template
 //!   globs, every `http_config`) with the file's directory; other `*_file` settings stay
 //!   relative to the working directory, as in Alertmanager.
 //! * [`Matchers`] parses both matcher syntaxes in Alertmanager's fallback mode and prints
@@ -28,7 +28,9 @@ mod inhibit;
 mod matchers;
 mod paths;
 mod receivers;
+mod receivers_jira;
 mod receivers_more;
+mod receivers_wechat_sns;
 mod routing;
 mod timeinterval;
 mod values;
@@ -47,7 +49,9 @@ pub use matchers::{
     parse_classic_matchers, parse_matcher, parse_matchers, parse_utf8_matchers, sort_matchers,
 };
 pub use receivers::*;
+pub use receivers_jira::{JiraConfig, JiraFieldConfig};
 pub use receivers_more::*;
+pub use receivers_wechat_sns::{SigV4Config, SnsConfig, WechatConfig};
 pub use routing::{
     Route, RouteId, RouteOpts, RouteTree, label_set_string, render_matching_tree, render_tree,
 };

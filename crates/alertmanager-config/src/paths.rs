@@ -89,6 +89,8 @@ impl Config {
                 resolve_http_opt(dir, &mut c.http_config);
             }
             crate::receivers_more::resolve_http_paths(r, &|p| join_dir(dir, p));
+            crate::receivers_wechat_sns::resolve_http_paths(r, &|p| join_dir(dir, p));
+            crate::receivers_jira::resolve_http_paths(r, &|p| join_dir(dir, p));
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Receivers and the notifier configurations Watchfire implements (the kinds added
-//! later live in `receivers_more.rs`). The Alertmanager kinds Watchfire does not send
-//! to (WeChat, SNS, Jira) are accepted as opaque values and named in
-//! [`crate::Config::warnings`].
+//! later live in `receivers_more.rs`, `receivers_wechat_sns.rs` and
+//! `receivers_jira.rs`). Every notifier kind of Alertmanager is implemented.
 
+use crate::receivers_jira::JiraConfig;
 use crate::receivers_more::{
     IncidentioConfig, MattermostConfig, MsTeamsV2Config, PushoverConfig, RocketchatConfig,
     VictorOpsConfig, WebexConfig,
 };
+use crate::receivers_wechat_sns::{SnsConfig, WechatConfig};
 use crate::values::{HostPort, HttpClientConfig, Secret, SecretUrl, TlsConfig, Url};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -68,15 +69,15 @@ pub struct Receiver {
     /// Opsgenie.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub opsgenie_configs: Vec<OpsgenieConfig>,
-    /// `wechat_configs`: accepted, not implemented (never serialised: may hold secrets).
-    #[serde(default, skip_serializing)]
-    pub wechat_configs: Vec<serde_json::Value>,
+    /// WeChat Work.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wechat_configs: Vec<WechatConfig>,
     /// Pushover.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pushover_configs: Vec<PushoverConfig>,
-    /// `sns_configs`: accepted, not implemented (never serialised: may hold secrets).
-    #[serde(default, skip_serializing)]
-    pub sns_configs: Vec<serde_json::Value>,
+    /// Amazon SNS.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sns_configs: Vec<SnsConfig>,
     /// VictorOps (Splunk On-Call).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub victorops_configs: Vec<VictorOpsConfig>,
@@ -86,9 +87,9 @@ pub struct Receiver {
     /// Microsoft Teams Workflows (Adaptive Cards).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub msteamsv2_configs: Vec<MsTeamsV2Config>,
-    /// `jira_configs`: accepted, not implemented (never serialised: may hold secrets).
-    #[serde(default, skip_serializing)]
-    pub jira_configs: Vec<serde_json::Value>,
+    /// Jira.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jira_configs: Vec<JiraConfig>,
     /// Rocket.Chat.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rocketchat_configs: Vec<RocketchatConfig>,
@@ -103,24 +104,7 @@ pub struct Receiver {
     pub pos: Pos,
 }
 
-/// Notifier kinds that Alertmanager knows and Watchfire accepts without sending to.
-pub const UNSUPPORTED_KINDS: &[&str] = &["wechat_configs", "sns_configs", "jira_configs"];
-
 impl Receiver {
-    /// The notifier kinds present in this receiver that Watchfire does not implement.
-    pub fn unsupported_kinds(&self) -> Vec<&'static str> {
-        let lists: [(&'static str, usize); 3] = [
-            ("wechat_configs", self.wechat_configs.len()),
-            ("sns_configs", self.sns_configs.len()),
-            ("jira_configs", self.jira_configs.len()),
-        ];
-        lists
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(k, _)| *k)
-            .collect()
-    }
-
     /// Number of notifier configurations Watchfire will actually run.
     pub fn integration_count(&self) -> usize {
         self.webhook_configs.len()
@@ -138,6 +122,9 @@ impl Receiver {
             + self.incidentio_configs.len()
             + self.rocketchat_configs.len()
             + self.mattermost_configs.len()
+            + self.wechat_configs.len()
+            + self.sns_configs.len()
+            + self.jira_configs.len()
     }
 }
 

@@ -1005,7 +1005,7 @@ pub(crate) fn fill(rcv: &mut Receiver, g: &GlobalConfig) -> Result<(), FillErr> 
 }
 
 /// Alertmanager appends `/` to the URL's path (not to its query).
-fn add_trailing_slash(u: &mut Url) {
+pub(crate) fn add_trailing_slash(u: &mut Url) {
     let (base, rest) = match u.0.find(['?', '#']) {
         Some(i) => u.0.split_at(i),
         None => (u.0.as_str(), ""),

@@ -142,6 +142,16 @@ pub(crate) struct HttpSender {
     oauth2: Option<Arc<TokenSource>>,
 }
 
+/// Per-request settings besides the body.
+#[derive(Default)]
+struct Extras<'a> {
+    timeout: Option<Duration>,
+    /// Replaces the configured authentication.
+    authorization: Option<&'a str>,
+    /// Added after the configured headers.
+    headers: &'a [(HeaderName, HeaderValue)],
+}
+
 /// A response already read in full.
 pub(crate) struct Reply {
     pub status: u16,
@@ -222,8 +232,39 @@ impl HttpSender {
             Target::Parsed(u) => u,
             Target::Text(t) => parse_url(&t)?,
         };
-        self.send_url(method, url, content_type, body, timeout, None)
-            .await
+        let opts = Extras {
+            timeout,
+            ..Extras::default()
+        };
+        self.send_url(method, url, content_type, body, opts).await
+    }
+
+    /// `send` with extra request headers (after the configured ones). An
+    /// `authorization` among them replaces the configured authentication.
+    pub async fn send_with_headers(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&'static str, String)],
+    ) -> Result<Reply, NotifyError> {
+        let url = parse_url(url)?;
+        let authorization = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v.as_str());
+        let extra = headers
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
+            .map(|(k, v)| Ok((header_name(k)?, header_value(k, v)?)))
+            .collect::<Result<Vec<_>, NotifyError>>()?;
+        let opts = Extras {
+            authorization,
+            headers: &extra,
+            ..Extras::default()
+        };
+        self.send_url(method, url, content_type, body, opts).await
     }
 
     async fn send_inner(
@@ -236,8 +277,12 @@ impl HttpSender {
         authorization: Option<&str>,
     ) -> Result<Reply, NotifyError> {
         let url = parse_url(url)?;
-        self.send_url(method, url, content_type, body, timeout, authorization)
-            .await
+        let opts = Extras {
+            timeout,
+            authorization,
+            headers: &[],
+        };
+        self.send_url(method, url, content_type, body, opts).await
     }
 
     async fn send_url(
@@ -246,17 +291,13 @@ impl HttpSender {
         url: reqwest::Url,
         content_type: &str,
         body: Vec<u8>,
-        timeout: Option<Duration>,
-        authorization: Option<&str>,
+        opts: Extras<'_>,
     ) -> Result<Reply, NotifyError> {
-        // Static header values need no validation per request.
-        let content_type = if content_type == JSON {
-            HeaderValue::from_static(JSON)
-        } else {
-            HeaderValue::from_str(content_type).map_err(|_| {
-                NotifyError::permanent(format!("invalid Content-Type {content_type:?}"))
-            })?
-        };
+        let Extras {
+            timeout,
+            authorization,
+            headers: extra,
+        } = opts;
         let mut req = self
             .client
             .request(method, url)
@@ -264,8 +305,20 @@ impl HttpSender {
                 reqwest::header::USER_AGENT,
                 HeaderValue::from_static(USER_AGENT),
             )
-            .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
+        // Static header values need no validation per request; an empty one
+        // means the request has no body type (a GET).
+        if content_type == JSON {
+            req = req.header(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static(JSON),
+            );
+        } else if !content_type.is_empty() {
+            let v = HeaderValue::from_str(content_type).map_err(|_| {
+                NotifyError::permanent(format!("invalid Content-Type {content_type:?}"))
+            })?;
+            req = req.header(reqwest::header::CONTENT_TYPE, v);
+        }
         let auth = match authorization {
             Some(a) => vec![(
                 reqwest::header::AUTHORIZATION,
@@ -285,6 +338,9 @@ impl HttpSender {
         };
         for (k, v) in auth.into_iter().chain(static_headers(&self.cfg)?) {
             req = req.header(k, v);
+        }
+        for (k, v) in extra {
+            req = req.header(k.clone(), v.clone());
         }
         if let Some(t) = timeout.filter(|t| !t.is_zero()) {
             req = req.timeout(t);

@@ -1,17 +1,17 @@
 //! Alertmanager-compatible notifiers (0.27 through 0.29+ kinds): webhook, Slack,
 //! PagerDuty (Events API v1 and v2), e-mail (SMTP), Microsoft Teams (legacy
 //! connector MessageCard, and Workflows webhooks with an Adaptive Card:
-//! `msteamsv2`), Discord, Telegram, Opsgenie, VictorOps, Pushover, Webex,
-//! incident.io, Rocket.Chat and Mattermost. WeChat, Amazon SNS and Jira are
-//! accepted by the config loader but not sent.
+//! `msteamsv2`), Discord, Telegram, Opsgenie, WeChat Work, VictorOps, Pushover,
+//! Amazon SNS, Webex, Jira, incident.io, Rocket.Chat and Mattermost: every kind
+//! Alertmanager has.
 //!
 //! # Design
 //!
 //! [`build_integrations`] turns one configured [`Receiver`] (global defaults
 //! already filled in by `watchfire-alertmanager-config`) into a list of
 //! [`Integration`]s, in Alertmanager's order (webhook, email, pagerduty,
-//! opsgenie, slack, victorops, pushover, telegram, discord, webex, msteams,
-//! msteamsv2, incidentio, rocketchat, mattermost), each knowing its position
+//! opsgenie, wechat, slack, victorops, pushover, sns, telegram, discord, webex,
+//! msteams, msteamsv2, jira, incidentio, rocketchat, mattermost), each knowing its position
 //! within its kind. The dispatcher calls [`Integration::notify`] with the
 //! group's [`NotificationData`] and retries while the returned
 //! [`NotifyError::retry`] says so.
@@ -27,7 +27,10 @@
 //!   (Alertmanager reads a few of those once, at start: incident.io's and
 //!   Rocket.Chat's tokens).
 //! * Pushover puts every parameter in the query string of an empty `text/plain`
-//!   POST, as Alertmanager does; the other kinds post JSON.
+//!   POST, as Alertmanager does; SNS posts a form signed with AWS SigV4
+//!   (our own implementation on `ring`, in `sigv4.rs`); the other kinds post JSON.
+//! * WeChat caches its access token per notifier (two hours, dropped on the
+//!   "expired" errcode), like Alertmanager.
 //! * Responses are classified like Alertmanager's `Retrier` ([`http`]): 2xx is
 //!   success, 5xx and 429 (plus a notifier's own extra codes) are retryable,
 //!   other codes are not; connection errors and timeouts are retryable.
@@ -52,6 +55,7 @@ mod email;
 mod error;
 pub mod http;
 mod incidentio;
+mod jira;
 mod mattermost;
 mod mime;
 mod msteams;
@@ -60,13 +64,16 @@ mod opsgenie;
 mod pagerduty;
 mod pushover;
 mod rocketchat;
+mod sigv4;
 mod slack;
+mod sns;
 mod telegram;
 mod util;
 mod victorops;
 mod view;
 mod webex;
 mod webhook;
+mod wechat;
 
 pub use error::NotifyError;
 pub use http::default_http_client;
@@ -82,8 +89,9 @@ use watchfire_template::{NotificationData, NotificationTemplates};
 /// One configured notifier of a receiver.
 pub trait Integration: Send + Sync {
     /// The notifier kind: `webhook`, `slack`, `pagerduty`, `email`, `msteams`,
-    /// `msteamsv2`, `discord`, `telegram`, `opsgenie`, `victorops`, `pushover`,
-    /// `webex`, `incidentio`, `rocketchat` or `mattermost`.
+    /// `msteamsv2`, `discord`, `telegram`, `opsgenie`, `wechat`, `victorops`,
+    /// `pushover`, `sns`, `webex`, `jira`, `incidentio`, `rocketchat` or
+    /// `mattermost`.
     fn name(&self) -> &str;
     /// Position within the receiver's list of that kind.
     fn index(&self) -> usize;
@@ -212,8 +220,7 @@ fn wrap<N: Notifier>(inner: N, index: usize, send_resolved: bool) -> Box<dyn Int
 /// used by every HTTP notifier whose `http_config` does not need its own
 /// transport; `oauth2` tokens are fetched on first use and cached per notifier.
 /// Fails (not retryable) on settings Watchfire cannot honour, such as unreadable
-/// TLS files; notifier kinds Watchfire does not implement are skipped (the
-/// config loader already warns about them).
+/// TLS files.
 pub fn build_integrations(
     receiver: &Receiver,
     templates: Arc<NotificationTemplates>,
@@ -241,6 +248,11 @@ pub fn build_integrations(
             .map_err(|e| e.context(ctx("opsgenie", i)))?;
         out.push(wrap(n, i, c.send_resolved));
     }
+    for (i, c) in receiver.wechat_configs.iter().enumerate() {
+        let n =
+            wechat::Wechat::new(c, t.clone(), &client).map_err(|e| e.context(ctx("wechat", i)))?;
+        out.push(wrap(n, i, c.send_resolved));
+    }
     for (i, c) in receiver.slack_configs.iter().enumerate() {
         let n = slack::Slack::new(c, t.clone(), &client).map_err(|e| e.context(ctx("slack", i)))?;
         out.push(wrap(n, i, c.send_resolved));
@@ -253,6 +265,10 @@ pub fn build_integrations(
     for (i, c) in receiver.pushover_configs.iter().enumerate() {
         let n = pushover::Pushover::new(c, t.clone(), &client)
             .map_err(|e| e.context(ctx("pushover", i)))?;
+        out.push(wrap(n, i, c.send_resolved));
+    }
+    for (i, c) in receiver.sns_configs.iter().enumerate() {
+        let n = sns::Sns::new(c, t.clone(), &client).map_err(|e| e.context(ctx("sns", i)))?;
         out.push(wrap(n, i, c.send_resolved));
     }
     for (i, c) in receiver.telegram_configs.iter().enumerate() {
@@ -277,6 +293,10 @@ pub fn build_integrations(
     for (i, c) in receiver.msteamsv2_configs.iter().enumerate() {
         let n = msteamsv2::MsTeamsV2::new(c, t.clone(), &client)
             .map_err(|e| e.context(ctx("msteamsv2", i)))?;
+        out.push(wrap(n, i, c.send_resolved));
+    }
+    for (i, c) in receiver.jira_configs.iter().enumerate() {
+        let n = jira::Jira::new(c, t.clone(), &client).map_err(|e| e.context(ctx("jira", i)))?;
         out.push(wrap(n, i, c.send_resolved));
     }
     for (i, c) in receiver.incidentio_configs.iter().enumerate() {

@@ -394,3 +394,228 @@ receivers:
     let auth = teams.authorization.as_ref().unwrap();
     assert_eq!(Path::new(&auth.credentials_file), conf.join("tok"));
 }
+
+#[test]
+fn wechat_checks_and_defaults() {
+    let ok = load(
+        "  wechat_api_secret: gs\n  wechat_api_corp_id: gc",
+        "  wechat_configs:\n  - api_url: http://wx.example/cgi-bin?a=1\n",
+    )
+    .unwrap();
+    let w = &ok.receiver("r").unwrap().wechat_configs[0];
+    assert_eq!(
+        w.api_url.as_ref().unwrap().as_str(),
+        "http://wx.example/cgi-bin/?a=1"
+    );
+    assert_eq!(w.api_secret.expose(), "gs");
+    assert_eq!(w.corp_id, "gc");
+    assert_eq!(w.message_type, "text");
+    assert_eq!(w.message, "{{ template \"wechat.default.message\" . }}");
+    assert_eq!(w.to_user, "{{ template \"wechat.default.to_user\" . }}");
+    assert_eq!(w.agent_id, "{{ template \"wechat.default.agent_id\" . }}");
+    assert!(!w.send_resolved);
+    assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
+    // The global URL is Alertmanager's; a global secret file counts too.
+    let ok = load(
+        "  wechat_api_secret_file: /s\n  wechat_api_corp_id: gc",
+        "  wechat_configs:\n  - message_type: markdown\n",
+    )
+    .unwrap();
+    let w = &ok.receiver("r").unwrap().wechat_configs[0];
+    assert_eq!(
+        w.api_url.as_ref().unwrap().as_str(),
+        "https://qyapi.weixin.qq.com/cgi-bin/"
+    );
+    assert_eq!(w.api_secret_file, "/s");
+    assert_eq!(w.message_type, "markdown");
+
+    check(
+        "",
+        "  wechat_configs:\n  - message_type: html\n",
+        "weChat message type \"html\" does not match valid options ^(text|markdown)$",
+        true,
+    );
+    check(
+        "",
+        "  wechat_configs:\n  - api_secret: a\n    api_secret_file: /b\n",
+        "at most one of api_secret & api_secret_file must be configured",
+        false,
+    );
+    // Alertmanager 0.25 said "no global Wechat ApiSecret set" before secret files.
+    check(
+        "",
+        "  wechat_configs:\n  - corp_id: c\n",
+        "no global Wechat Api Secret set either inline or in a file",
+        false,
+    );
+    check(
+        "",
+        "  wechat_configs:\n  - api_secret: s\n",
+        "no global Wechat CorpID set",
+        true,
+    );
+    check(
+        "  wechat_api_secret: a\n  wechat_api_secret_file: /b",
+        "  wechat_configs:\n  - corp_id: c\n",
+        "at most one of wechat_api_secret & wechat_api_secret_file must be configured",
+        false,
+    );
+}
+
+#[test]
+fn sns_checks_and_defaults() {
+    let ok = load(
+        "",
+        "  sns_configs:\n  - topic_arn: arn:aws:sns:us-east-2:123456789012:t\n    sigv4:\n      region: us-east-2\n      access_key: ak\n      secret_key: sk\n    attributes:\n      severity: Sev2\n",
+    )
+    .unwrap();
+    let s = &ok.receiver("r").unwrap().sns_configs[0];
+    assert!(s.send_resolved);
+    assert_eq!(s.subject, "{{ template \"sns.default.subject\" . }}");
+    assert_eq!(s.message, "{{ template \"sns.default.message\" . }}");
+    assert_eq!(s.sigv4.secret_key.expose(), "sk");
+    assert_eq!(s.attributes["severity"], "Sev2");
+    assert!(
+        s.http_config.is_some(),
+        "the global http_config is copied in"
+    );
+    assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
+
+    let targets = "must provide either a Target ARN, Topic ARN, or Phone Number for SNS config";
+    check("", "  sns_configs:\n  - {}\n", targets, true);
+    check(
+        "",
+        "  sns_configs:\n  - topic_arn: a\n    target_arn: b\n",
+        targets,
+        true,
+    );
+    // Alertmanager's exclusive-or accepts all three at once; so does amtool.
+    load(
+        "",
+        "  sns_configs:\n  - topic_arn: a\n    target_arn: b\n    phone_number: c\n",
+    )
+    .unwrap();
+    check(
+        "",
+        "  sns_configs:\n  - topic_arn: a\n    sigv4:\n      secret_key: x\n",
+        "must provide a AWS SigV4 Access key and Secret Key if credentials are specified in the SigV4 config",
+        true,
+    );
+    check(
+        "",
+        "  sns_configs:\n  - topic_arn: a\n    sigv4:\n      external_id: x\n",
+        "external_id can only be used with role_arn",
+        false,
+    );
+    // Assuming a role loads (as in Alertmanager) but is named as unsupported.
+    let ok = load(
+        "",
+        "  sns_configs:\n  - topic_arn: a\n    sigv4:\n      role_arn: arn:aws:iam::1:role/x\n      external_id: e\n",
+    )
+    .unwrap();
+    assert_eq!(
+        ok.warnings,
+        [
+            "receiver \"r\": sns_configs[0].sigv4.role_arn: assuming a role through STS is not supported by Watchfire; notifications will fail"
+        ]
+    );
+    let e = error(
+        "",
+        "  sns_configs:\n  - topic_arn: a\n    sigv4:\n      regoin: x\n",
+    );
+    assert!(e.contains("regoin"), "{e}");
+}
+
+#[test]
+fn wechat_and_sns_http_config_paths_resolve() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("am.yml");
+    std::fs::write(
+        &p,
+        "route:\n  receiver: r\nreceivers:\n- name: r\n  wechat_configs:\n  - api_secret: s\n    corp_id: c\n    http_config:\n      tls_config:\n        ca_file: wx.pem\n  sns_configs:\n  - topic_arn: t\n    http_config:\n      tls_config:\n        ca_file: sns.pem\n",
+    )
+    .unwrap();
+    let cfg = Config::load_file(&p).unwrap();
+    let r = cfg.receiver("r").unwrap();
+    let ca = |h: &Option<watchfire_alertmanager_config::HttpClientConfig>| {
+        h.as_ref().unwrap().tls_config.ca_file.clone()
+    };
+    assert_eq!(
+        Path::new(&ca(&r.wechat_configs[0].http_config)),
+        dir.path().join("wx.pem")
+    );
+    assert_eq!(
+        Path::new(&ca(&r.sns_configs[0].http_config)),
+        dir.path().join("sns.pem")
+    );
+}
+
+#[test]
+fn jira_checks_and_defaults() {
+    let ok = load(
+        "  jira_api_url: https://x.atlassian.net/rest/api/2",
+        "  jira_configs:\n  - project: OPS\n    issue_type: Bug\n    description:\n      template: 'd'\n      enable_update: false\n    summary:\n      enable_update: false\n    reopen_duration: 1d\n    fields:\n      customfield_1: {value: red}\n",
+    )
+    .unwrap();
+    let j = &ok.receiver("r").unwrap().jira_configs[0];
+    assert_eq!(
+        j.api_url.as_ref().unwrap().as_str(),
+        "https://x.atlassian.net/rest/api/2"
+    );
+    assert_eq!(j.api_type, "auto");
+    assert!(j.send_resolved);
+    assert_eq!(j.priority, "{{ template \"jira.default.priority\" . }}");
+    // The object form keeps the default template when it only disables updates.
+    assert_eq!(
+        j.summary.template,
+        "{{ template \"jira.default.summary\" . }}"
+    );
+    assert!(!j.summary.update_enabled());
+    assert_eq!(j.description.template, "d");
+    assert!(!j.description.update_enabled());
+    assert_eq!(j.reopen_duration.as_millis(), 86_400_000);
+    assert_eq!(
+        j.fields["customfield_1"],
+        serde_json::json!({"value": "red"})
+    );
+    assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
+    let ok = load(
+        "",
+        "  jira_configs:\n  - project: P\n    issue_type: T\n    api_url: http://j/\n    summary: 'S {{ .Status }}'\n",
+    )
+    .unwrap();
+    let j = &ok.receiver("r").unwrap().jira_configs[0];
+    assert_eq!(j.summary.template, "S {{ .Status }}");
+    assert!(j.summary.update_enabled());
+    assert_eq!(
+        j.description.template,
+        "{{ template \"jira.default.description\" . }}"
+    );
+
+    // amtool 0.25 predates Jira: no comparison.
+    let url = "    api_url: http://j/\n";
+    check(
+        "",
+        &format!("  jira_configs:\n  - issue_type: Bug\n{url}"),
+        "missing project in jira_config",
+        false,
+    );
+    check(
+        "",
+        &format!("  jira_configs:\n  - project: P\n{url}"),
+        "missing issue_type in jira_config",
+        false,
+    );
+    check(
+        "",
+        &format!("  jira_configs:\n  - project: P\n    issue_type: T\n    api_type: server\n{url}"),
+        "unknown api_type on jira_config, must be auto, cloud or datacenter",
+        false,
+    );
+    check(
+        "",
+        "  jira_configs:\n  - project: P\n    issue_type: T\n",
+        "no global Jira Cloud URL set",
+        false,
+    );
+}

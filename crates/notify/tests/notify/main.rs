@@ -5,8 +5,10 @@
 mod common;
 mod email;
 mod http_integrations;
+mod jira;
 mod kinds_config;
 mod more_integrations;
 mod oauth2;
 mod retry;
 mod webhook;
+mod wechat_sns;

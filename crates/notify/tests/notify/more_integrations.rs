@@ -578,6 +578,15 @@ async fn integrations_come_in_alertmanagers_order() {
   victorops_configs:
   - api_key: k
     routing_key: r
+  jira_configs:
+  - project: P
+    issue_type: Bug
+    api_url: http://127.0.0.1:1/rest/api/2
+  sns_configs:
+  - topic_arn: t
+  wechat_configs:
+  - api_secret: s
+    corp_id: c
   webhook_configs:
   - url: http://127.0.0.1:1/w
 "#,
@@ -587,10 +596,13 @@ async fn integrations_come_in_alertmanagers_order() {
         names,
         [
             "webhook",
+            "wechat",
             "victorops",
             "pushover",
+            "sns",
             "webex",
             "msteamsv2",
+            "jira",
             "incidentio",
             "rocketchat",
             "mattermost"
