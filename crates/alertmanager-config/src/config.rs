@@ -1091,7 +1091,7 @@ fn fill_receiver(rcv: &mut Receiver, g: &GlobalConfig) -> Result<(), FillErr> {
             return Err(e(f, "no msteams webhook URL or URLFile provided"));
         }
     }
-    crate::receivers_more::fill(rcv, g)?;
+    crate::receivers_chat_paging::fill(rcv, g)?;
     crate::receivers_wechat_sns::fill(rcv, g)?;
     crate::receivers_jira::fill(rcv, g)
 }

@@ -28,8 +28,8 @@ mod inhibit;
 mod matchers;
 mod paths;
 mod receivers;
+mod receivers_chat_paging;
 mod receivers_jira;
-mod receivers_more;
 mod receivers_wechat_sns;
 mod routing;
 mod timeinterval;
@@ -49,8 +49,8 @@ pub use matchers::{
     parse_classic_matchers, parse_matcher, parse_matchers, parse_utf8_matchers, sort_matchers,
 };
 pub use receivers::*;
+pub use receivers_chat_paging::*;
 pub use receivers_jira::{JiraConfig, JiraFieldConfig};
-pub use receivers_more::*;
 pub use receivers_wechat_sns::{SigV4Config, SnsConfig, WechatConfig};
 pub use routing::{
     Route, RouteId, RouteOpts, RouteTree, label_set_string, render_matching_tree, render_tree,

@@ -88,7 +88,7 @@ impl Config {
             for c in &mut r.opsgenie_configs {
                 resolve_http_opt(dir, &mut c.http_config);
             }
-            crate::receivers_more::resolve_http_paths(r, &|p| join_dir(dir, p));
+            crate::receivers_chat_paging::resolve_http_paths(r, &|p| join_dir(dir, p));
             crate::receivers_wechat_sns::resolve_http_paths(r, &|p| join_dir(dir, p));
             crate::receivers_jira::resolve_http_paths(r, &|p| join_dir(dir, p));
         }

@@ -1,12 +1,12 @@
 //! Receivers and the notifier configurations Watchfire implements (the kinds added
-//! later live in `receivers_more.rs`, `receivers_wechat_sns.rs` and
+//! later live in `receivers_chat_paging.rs`, `receivers_wechat_sns.rs` and
 //! `receivers_jira.rs`). Every notifier kind of Alertmanager is implemented.
 
-use crate::receivers_jira::JiraConfig;
-use crate::receivers_more::{
+use crate::receivers_chat_paging::{
     IncidentioConfig, MattermostConfig, MsTeamsV2Config, PushoverConfig, RocketchatConfig,
     VictorOpsConfig, WebexConfig,
 };
+use crate::receivers_jira::JiraConfig;
 use crate::receivers_wechat_sns::{SnsConfig, WechatConfig};
 use crate::values::{HostPort, HttpClientConfig, Secret, SecretUrl, TlsConfig, Url};
 use serde::{Deserialize, Serialize};

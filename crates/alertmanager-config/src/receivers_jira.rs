@@ -3,7 +3,7 @@
 
 use crate::config::GlobalConfig;
 use crate::receivers::Receiver;
-use crate::receivers_more::FillErr;
+use crate::receivers_chat_paging::FillErr;
 use crate::values::{Duration, HttpClientConfig, Url};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;

@@ -1,14 +1,14 @@
 //! WeChat Work and Amazon SNS notifier configurations, with Alertmanager's checks
 //! and global defaults.
 //!
-//! As in `receivers_more.rs`, each entry's own checks (Alertmanager's
+//! As in `receivers_chat_paging.rs`, each entry's own checks (Alertmanager's
 //! `UnmarshalYAML`) run first and the global fill second. SNS has no global
 //! settings besides `http_config`; its credentials live in the `sigv4` block,
 //! whose checks are those of `prometheus/sigv4`.
 
 use crate::config::GlobalConfig;
 use crate::receivers::Receiver;
-use crate::receivers_more::{FillErr, add_trailing_slash};
+use crate::receivers_chat_paging::{FillErr, add_trailing_slash};
 use crate::values::{HttpClientConfig, Secret, Url};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -1,6 +1,6 @@
-//! Notifier configurations added after the first set (Teams Workflows, VictorOps,
-//! Pushover, Webex, incident.io, Rocket.Chat, Mattermost), with their
-//! Alertmanager checks and global defaults.
+//! Chat and paging notifier configurations: Teams Workflows, Webex, Rocket.Chat and
+//! Mattermost; VictorOps, Pushover and incident.io, with their Alertmanager checks and
+//! global defaults.
 //!
 //! Alertmanager checks these in two places: while decoding one entry (its
 //! `UnmarshalYAML`, before any global value is known) and later while copying
