@@ -2,10 +2,11 @@
 //! samples come through the TSDB's chunk iterators chained across blocks.
 //!
 //! `cargo bench -p watchfire-promql --bench select` (env: `SERIES`, default 400;
-//! `HOURS`, default 6; `ROUNDS`, default 10). The series (counters, gauges and
-//! constants at a 15 s interval) are imported into 2 h blocks, then each query runs
-//! as a range query over the whole span at a 60 s step. Prints the best time over
-//! the rounds and the points it returned.
+//! `HOURS`, default 6; `ROUNDS`, default 10; `ONLY`, run only this query, or those
+//! containing this text). The series (counters, gauges and constants, plus 160
+//! histogram bucket counters, at a 15 s interval) are imported into 2 h blocks,
+//! then each query runs as a range query over the whole span at a 60 s step.
+//! Prints the best time over the rounds and the points it returned.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::fmt::Write as _;
@@ -41,9 +42,34 @@ fn openmetrics(series: usize, hours: i64) -> String {
             let _ = writeln!(text, "bench{{job=\"bench\",id=\"{i}\"}} {x} {t}");
         }
     }
+    // Classic histograms: per handler, cumulative bucket counters.
+    let les = [
+        "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf",
+    ];
+    text.push_str("# TYPE lat_bucket gauge\n");
+    let mut counts = vec![0.0f64; HANDLERS * les.len()];
+    for step in 0..steps {
+        let t = T0_S + step * STEP_S;
+        for h in 0..HANDLERS {
+            let mut below = 0.0;
+            for (k, le) in les.iter().enumerate() {
+                seed ^= seed >> 12;
+                seed ^= seed << 25;
+                seed ^= seed >> 27;
+                let r = seed.wrapping_mul(0x2545_f491_4f6c_dd1d);
+                below += (r % 7) as f64;
+                let c = &mut counts[h * les.len() + k];
+                *c += below;
+                let _ = writeln!(text, "lat_bucket{{handler=\"h{h}\",le=\"{le}\"}} {c} {t}");
+            }
+        }
+    }
     text.push_str("# EOF\n");
     text
 }
+
+/// Handlers of the `lat_bucket` histograms (10 buckets each).
+const HANDLERS: usize = 16;
 
 fn main() {
     let env = |k: &str, d: i64| {
@@ -73,10 +99,21 @@ fn main() {
         "bench",
         "bench offset 10m",
         "rate(bench[5m])",
+        "rate(bench[1m])",
+        "sum by (job) (rate(bench[1m]))",
+        "sum(rate(bench[5m])) / sum(rate(bench[5m] offset 5m))",
+        "max_over_time(bench[10m])",
         "max_over_time(bench[1h])",
+        "avg_over_time(bench[10m])",
         "max_over_time(rate(bench[5m])[30m:1m])",
+        "histogram_quantile(0.99, sum by (le, handler) (rate(lat_bucket[1m])))",
     ];
-    for q in queries {
+    let only = std::env::var("ONLY").unwrap_or_default();
+    let exact = queries.contains(&only.as_str());
+    let picked = queries
+        .into_iter()
+        .filter(|q| if exact { *q == only } else { q.contains(&only) });
+    for q in picked {
         let mut best = f64::MAX;
         let mut points = 0;
         for _ in 0..rounds {

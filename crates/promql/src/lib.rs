@@ -11,6 +11,12 @@
 //! Duration expressions using `step()`/`range()` are computed per query first. Names are dropped the Prometheus 3
 //! way (delayed: `label_replace` and `by (__name__)` still see them).
 //!
+//! A node's value is one vector per step, but selectors and range functions are
+//! made series by series: a range function slides two indices over each series'
+//! samples (a monotonic deque for `max`/`min_over_time`), and when its consumer
+//! is a range query's result, a subquery or a folding aggregation, the series
+//! go there as they are, without being spread over the steps and regrouped.
+//!
 //! The experimental evaluation features are there when their syntax is enabled:
 //! `anchored`/`smoothed` selectors (read a lookback delta around the window to give
 //! its boundaries values of their own) and `info()` (joins info series' data labels
@@ -183,8 +189,7 @@ impl Engine {
             is_range: range,
         };
         let grid = eval::Grid { start, end, step };
-        let val = ev.eval(expr, grid)?;
-        let value = eval::to_value(val, grid, range)?;
+        let value = eval::eval_value(&mut ev, expr, grid, range)?;
         let samples_read = ev.samples_loaded as u64;
         Ok(QueryResult {
             value,

@@ -22,11 +22,7 @@ pub(crate) fn kahan_add(inc: f64, sum: f64, c: f64) -> (f64, f64) {
 
 /// Compensated sum of `vals`.
 pub(crate) fn kahan_sum(vals: impl IntoIterator<Item = f64>) -> f64 {
-    let (mut s, mut c) = (0.0, 0.0);
-    for v in vals {
-        (s, c) = kahan_add(v, s, c);
-    }
-    if s.is_infinite() { s } else { s + c }
+    fold::<KahanSum>(vals)
 }
 
 /// Quantile `q` of `vals` (sorted in place) by linear interpolation.
@@ -58,45 +54,121 @@ pub(crate) fn quantile(q: f64, vals: &mut [f64]) -> f64 {
 /// Mean with compensated summation, switching to a compensated incremental
 /// mean once the plain sum would overflow.
 pub(crate) fn mean(vals: &[f64]) -> f64 {
-    let (mut sum, mut c) = (0.0, 0.0);
-    let mut incremental = false;
-    let mut m = 0.0;
-    for (i, &v) in vals.iter().enumerate() {
-        let n = i as f64 + 1.0;
-        if i == 0 {
-            sum = v;
-            continue;
-        }
-        if !incremental {
-            let (ns, nc) = kahan_add(v, sum, c);
-            if !ns.is_infinite() {
-                (sum, c) = (ns, nc);
-                continue;
-            }
-            incremental = true;
-            m = sum / (n - 1.0);
-            c /= n - 1.0;
-        }
-        let q = (n - 1.0) / n;
-        (m, c) = kahan_add(v / n, q * m, q * c);
-    }
-    if incremental {
-        m + c
-    } else {
-        (sum + c) / vals.len() as f64
-    }
+    fold::<Mean>(vals.iter().copied())
 }
 
 /// Population variance (Welford).
 pub(crate) fn variance(vals: &[f64]) -> f64 {
-    let (mut n, mut m, mut s) = (0.0, 0.0, 0.0);
-    for &v in vals {
-        n += 1.0;
-        let d = v - m;
-        m += d / n;
-        s += d * (v - m);
+    fold::<Variance<false>>(vals.iter().copied())
+}
+
+fn fold<F: Fold>(vals: impl IntoIterator<Item = f64>) -> f64 {
+    let mut f = F::default();
+    for v in vals {
+        f.push(v);
     }
-    s / n
+    f.finish()
+}
+
+/// A fold of values in order into one (a sum, a mean, a variance): the
+/// `*_over_time` functions fold a window's samples straight from the series,
+/// without copying their values out first.
+pub(crate) trait Fold: Copy + Default {
+    /// Folds in the next value.
+    fn push(&mut self, v: f64);
+    /// The result.
+    fn finish(self) -> f64;
+}
+
+/// Neumaier-compensated sum.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KahanSum {
+    s: f64,
+    c: f64,
+}
+
+impl Fold for KahanSum {
+    #[inline(always)]
+    fn push(&mut self, v: f64) {
+        (self.s, self.c) = kahan_add(v, self.s, self.c);
+    }
+
+    #[inline(always)]
+    fn finish(self) -> f64 {
+        if self.s.is_infinite() {
+            self.s
+        } else {
+            self.s + self.c
+        }
+    }
+}
+
+/// Mean with compensated summation, switching to a compensated incremental
+/// mean once the plain sum would overflow.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Mean {
+    n: u64,
+    sum: f64,
+    c: f64,
+    incremental: bool,
+    m: f64,
+}
+
+impl Fold for Mean {
+    #[inline(always)]
+    fn push(&mut self, v: f64) {
+        self.n += 1;
+        if self.n == 1 {
+            self.sum = v;
+            return;
+        }
+        let n = self.n as f64;
+        if !self.incremental {
+            let (ns, nc) = kahan_add(v, self.sum, self.c);
+            if !ns.is_infinite() {
+                (self.sum, self.c) = (ns, nc);
+                return;
+            }
+            self.incremental = true;
+            self.m = self.sum / (n - 1.0);
+            self.c /= n - 1.0;
+        }
+        let q = (n - 1.0) / n;
+        (self.m, self.c) = kahan_add(v / n, q * self.m, q * self.c);
+    }
+
+    #[inline(always)]
+    fn finish(self) -> f64 {
+        if self.incremental {
+            self.m + self.c
+        } else {
+            (self.sum + self.c) / self.n as f64
+        }
+    }
+}
+
+/// Population variance (Welford); its square root with `SQRT`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Variance<const SQRT: bool> {
+    n: f64,
+    m: f64,
+    s: f64,
+}
+
+impl<const SQRT: bool> Fold for Variance<SQRT> {
+    #[inline(always)]
+    fn push(&mut self, v: f64) {
+        self.n += 1.0;
+        let d = v - self.m;
+        self.m += d / self.n;
+        self.s += d * (v - self.m);
+    }
+
+    #[inline(always)]
+    fn finish(self) -> f64 {
+        let v = self.s / self.n;
+        if SQRT { v.sqrt() } else { v }
+    }
 }
 
 /// A running aggregate for the operators that fold values one at a time; it
@@ -204,6 +276,81 @@ impl Acc {
     }
 }
 
+/// Folding aggregates of groups per step, fed series by series. Feeding each
+/// series' points in step order, series in the order of the step vectors, gives
+/// the groups of each step in first-seen order and folds their values in step
+/// vector order: the same result as folding the step vectors.
+struct SeriesFold {
+    group_ids: HashMap<Labels, usize>,
+    keys: Vec<Arc<Labels>>,
+    /// Per step: groups in first-seen order with their running aggregate.
+    steps: Vec<Vec<(usize, Acc)>>,
+    /// Per group: its position in each step's list (u32::MAX when absent).
+    slots: Vec<Vec<u32>>,
+}
+
+impl SeriesFold {
+    fn new(steps: usize) -> Self {
+        SeriesFold {
+            group_ids: HashMap::new(),
+            keys: Vec::new(),
+            steps: vec![Vec::new(); steps],
+            slots: Vec::new(),
+        }
+    }
+
+    /// The group of a series with labels `l`.
+    fn group(&mut self, l: &Labels, grouping: &Grouping) -> usize {
+        let k = group_key(l, grouping);
+        match self.group_ids.get(&k) {
+            Some(&g) => g,
+            None => {
+                let g = self.keys.len();
+                self.group_ids.insert(k.clone(), g);
+                self.keys.push(Arc::new(k));
+                self.slots.push(vec![u32::MAX; self.steps.len()]);
+                g
+            }
+        }
+    }
+
+    /// Folds `v` into group `g` at step `i`.
+    #[inline]
+    fn push(&mut self, g: usize, i: usize, op: AggregateOp, v: f64, drop: bool) {
+        let (Some(st), Some(s)) = (
+            self.steps.get_mut(i),
+            self.slots.get_mut(g).and_then(|sl| sl.get_mut(i)),
+        ) else {
+            return;
+        };
+        if *s == u32::MAX {
+            *s = st.len() as u32;
+            st.push((g, Acc::default()));
+        }
+        if let Some((_, a)) = st.get_mut(*s as usize) {
+            a.push(op, v, drop);
+        }
+    }
+
+    fn finish(self, op: AggregateOp) -> Val {
+        let keys = self.keys;
+        Val::Vector(
+            self.steps
+                .into_iter()
+                .map(|st| {
+                    st.into_iter()
+                        .map(|(g, a)| Elem {
+                            labels: keys[g].clone(),
+                            v: a.finish(op),
+                            drop: a.any_drop,
+                        })
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+}
+
 fn group_key(l: &Labels, grouping: &Grouping) -> Labels {
     match grouping {
         Grouping::None => Labels::empty(),
@@ -254,6 +401,21 @@ impl Evaluator<'_> {
             && !vs.smoothed
         {
             return self.aggregate_selector(op, vs, grouping, grid);
+        }
+        // Likewise over a range function, folded series by series as its
+        // windows are computed.
+        if param.is_none()
+            && Acc::supports(op)
+            && let Some(out) = self.eval_series(expr, grid)?
+        {
+            let mut fold = SeriesFold::new(grid.len());
+            for (labels, r) in &out.series {
+                let g = fold.group(labels, grouping);
+                for &(i, v) in out.points.get(r.clone()).unwrap_or_default() {
+                    fold.push(g, i, op, v, out.drop);
+                }
+            }
+            return Ok(fold.finish(op));
         }
         let param = match param {
             Some(p) => Some(self.eval(p, grid)?),
@@ -424,52 +586,16 @@ impl Evaluator<'_> {
         grouping: &Grouping,
         grid: Grid,
     ) -> Result<Val, QueryError> {
-        let n = grid.len();
-        let mut group_ids: HashMap<Labels, usize> = HashMap::new();
-        let mut keys: Vec<Arc<Labels>> = Vec::new();
-        // Per step: groups in first-seen order with their running aggregate.
-        let mut steps: Vec<Vec<(usize, Acc)>> = vec![Vec::new(); n];
-        // Per group: its position in each step's list (u32::MAX when absent).
-        let mut slots: Vec<Vec<u32>> = Vec::new();
+        let mut fold = SeriesFold::new(grid.len());
         self.for_each_selected(vs, grid, |labels, pts| {
-            let k = group_key(&labels, grouping);
-            let g = match group_ids.get(&k) {
-                Some(&g) => g,
-                None => {
-                    let g = keys.len();
-                    group_ids.insert(k.clone(), g);
-                    keys.push(Arc::new(k));
-                    slots.push(vec![u32::MAX; n]);
-                    g
-                }
-            };
-            let sl = &mut slots[g];
-            for ((p, st), s) in pts.iter().zip(steps.iter_mut()).zip(sl.iter_mut()) {
+            let g = fold.group(&labels, grouping);
+            for (i, p) in pts.iter().enumerate() {
                 if let Some((_, v)) = p {
-                    if *s == u32::MAX {
-                        *s = st.len() as u32;
-                        st.push((g, Acc::default()));
-                    }
-                    if let Some((_, a)) = st.get_mut(*s as usize) {
-                        a.push(op, *v, false);
-                    }
+                    fold.push(g, i, op, *v, false);
                 }
             }
         })?;
-        Ok(Val::Vector(
-            steps
-                .into_iter()
-                .map(|st| {
-                    st.into_iter()
-                        .map(|(g, a)| Elem {
-                            labels: keys[g].clone(),
-                            v: a.finish(op),
-                            drop: a.any_drop,
-                        })
-                        .collect()
-                })
-                .collect(),
-        ))
+        Ok(fold.finish(op))
     }
 
     /// `topk`/`bottomk` with a small `k` straight over a vector selector: each

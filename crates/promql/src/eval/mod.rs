@@ -5,11 +5,14 @@ mod binary;
 mod extended;
 mod functions;
 mod selector;
+mod windows;
 
 #[cfg(test)]
 mod experimental_tests;
 #[cfg(test)]
 mod fastpath_tests;
+#[cfg(test)]
+mod window_tests;
 
 use crate::ast::{AtModifier, Expr};
 use crate::{EngineOptions, QueryError, RangeSeries, Value, VectorSample};
@@ -323,6 +326,28 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// Evaluates `expr` series by series when it is made that way: an instant
+    /// selector, or a call of a function over a range vector (in parentheses or
+    /// not); `None` for any other expression (see [`windows::SeriesOut`]).
+    pub fn eval_series(
+        &mut self,
+        expr: &Expr,
+        grid: Grid,
+    ) -> Result<Option<windows::SeriesOut>, QueryError> {
+        match expr {
+            Expr::Paren(e) => self.eval_series(e, grid),
+            Expr::VectorSelector(vs) if !vs.smoothed => {
+                self.check_deadline()?;
+                self.select_series(vs, grid).map(Some)
+            }
+            Expr::Call { func, args, pos } => {
+                self.check_deadline()?;
+                self.eval_range_series(func, args, pos, grid)
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Evaluates a range-vector expression (matrix selector or subquery) into
     /// series with all the samples any step of `grid` will read.
     pub fn eval_range_arg(&mut self, expr: &Expr, grid: Grid) -> Result<RangeArg, QueryError> {
@@ -388,17 +413,21 @@ impl<'a> Evaluator<'a> {
                 // Prometheus counts what the outer windows see of the subquery's
                 // result, not the samples its inner selectors saw.
                 let outer_queryable = self.queryable_samples;
-                let series = match self.eval(expr, sub)? {
-                    Val::Vector(steps) => steps_to_series(&times, steps)?,
-                    Val::Scalar(vs) => vec![(
-                        Arc::new(Labels::empty()),
-                        times
-                            .iter()
-                            .zip(vs)
-                            .map(|(t, v)| Sample::new(*t, v))
-                            .collect(),
-                    )],
-                    _ => return Err(exec("subquery is only allowed on instant vectors")),
+                let series = if let Some(out) = self.eval_series(expr, sub)? {
+                    out.into_series(sub)?
+                } else {
+                    match self.eval(expr, sub)? {
+                        Val::Vector(steps) => steps_to_series(&times, steps)?,
+                        Val::Scalar(vs) => vec![(
+                            Arc::new(Labels::empty()),
+                            times
+                                .iter()
+                                .zip(vs)
+                                .map(|(t, v)| Sample::new(*t, v))
+                                .collect(),
+                        )],
+                        _ => return Err(exec("subquery is only allowed on instant vectors")),
+                    }
                 };
                 let arg = RangeArg {
                     series,
@@ -508,6 +537,30 @@ pub(crate) fn steps_to_series(
     Ok(series)
 }
 
+/// Evaluates `expr` over `grid` into the public result. A range query of a
+/// selector or a range function takes its series as they are made instead of
+/// spreading them over the steps and regrouping them.
+pub(crate) fn eval_value(
+    ev: &mut Evaluator<'_>,
+    expr: &Expr,
+    grid: Grid,
+    range: bool,
+) -> Result<Value, QueryError> {
+    if range && let Some(out) = ev.eval_series(expr, grid)? {
+        return Ok(Value::Matrix(
+            out.into_series(grid)?
+                .into_iter()
+                .map(|(labels, pts)| RangeSeries {
+                    labels: Arc::unwrap_or_clone(labels),
+                    points: pts.into_iter().map(|s| (s.t, s.v)).collect(),
+                })
+                .collect(),
+        ));
+    }
+    let val = ev.eval(expr, grid)?;
+    to_value(val, grid, range)
+}
+
 /// Builds the public result of an evaluation.
 pub(crate) fn to_value(val: Val, grid: Grid, range: bool) -> Result<Value, QueryError> {
     let times = grid.times();
@@ -592,7 +645,7 @@ pub(crate) fn exec(msg: impl Into<String>) -> QueryError {
 /// dropped, all three go, as Prometheus does.
 const METADATA_LABELS: [&str; 3] = [METRIC_NAME, "__type__", "__unit__"];
 
-fn has_metadata_label(l: &Labels) -> bool {
+pub(crate) fn has_metadata_label(l: &Labels) -> bool {
     METADATA_LABELS.iter().any(|n| l.get(n).is_some())
 }
 

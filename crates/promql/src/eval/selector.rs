@@ -1,5 +1,6 @@
 //! Reading series from storage and instant vector selection.
 
+use super::windows::SeriesOut;
 use super::{Elem, Evaluator, Grid, SeriesSamples, Val};
 use crate::QueryError;
 use crate::ast::VectorSelector;
@@ -64,6 +65,24 @@ fn decode_batch<T: Send>(
         })?
     };
     Ok(batch.into_iter().map(|s| s.labels).zip(results).collect())
+}
+
+/// Most samples reserved for a series ahead of reading them (16 MiB).
+const RESERVE_MAX: usize = 1 << 20;
+
+/// Reserves room for the samples up to `maxt` at the density of those read so
+/// far, so that a long series is not copied over and over as it grows.
+fn reserve_for_span(samples: &mut Vec<Sample>, maxt: i64) {
+    let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+        return;
+    };
+    let span = last.t - first.t;
+    if span <= 0 || last.t >= maxt {
+        return;
+    }
+    let per_ms = (samples.len() - 1) as f64 / span as f64;
+    let want = ((maxt - last.t) as f64 * per_ms) as usize + 1;
+    samples.reserve(want.min(RESERVE_MAX.saturating_sub(samples.len())));
 }
 
 /// Reads a series' samples in `[mint, maxt]` a batch at a time, so that stepping
@@ -158,6 +177,9 @@ impl Evaluator<'_> {
                         start = samples.len();
                         if series.samples.next_batch(&mut samples) == 0 {
                             break;
+                        }
+                        if start == 1 {
+                            reserve_for_span(&mut samples, maxt);
                         }
                     }
                 }
@@ -276,6 +298,28 @@ impl Evaluator<'_> {
             }
         }
         Ok(())
+    }
+
+    /// An instant vector selector's points, series by series (what
+    /// [`Self::eval_vector_selector`] spreads over the steps).
+    pub(crate) fn select_series(
+        &mut self,
+        vs: &VectorSelector,
+        grid: Grid,
+    ) -> Result<SeriesOut, QueryError> {
+        let mut out = SeriesOut::default();
+        self.for_each_selected(vs, grid, |labels, pts| {
+            let first = out.points.len();
+            for (i, p) in pts.iter().enumerate() {
+                if let Some((_, v)) = p {
+                    out.points.push((i, *v));
+                }
+            }
+            if out.points.len() > first {
+                out.series.push((labels, first..out.points.len()));
+            }
+        })?;
+        Ok(out)
     }
 
     /// Evaluates an instant vector selector over the grid.

@@ -24,18 +24,24 @@ pub(crate) fn bucket_quantile(q: f64, buckets: &mut [(f64, f64)]) -> (f64, bool)
         Some((ub, _)) if *ub == f64::INFINITY => {}
         _ => return (f64::NAN, false),
     }
-    // Merge buckets with the same upper bound.
-    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(buckets.len());
-    for &(ub, c) in buckets.iter() {
-        match merged.last_mut() {
+    // Merge buckets with the same upper bound (in place: the first `n` hold
+    // the merged ones).
+    let mut n = 0usize;
+    for i in 0..buckets.len() {
+        let (ub, c) = buckets[i];
+        match n.checked_sub(1).map(|k| &mut buckets[k]) {
             Some(last) if last.0 == ub => last.1 += c,
-            _ => merged.push((ub, c)),
+            _ => {
+                buckets[n] = (ub, c);
+                n += 1;
+            }
         }
     }
+    let merged = &mut buckets[..n];
     // Force monotonic counts.
     let mut fixed = false;
     let mut max = f64::NEG_INFINITY;
-    for b in &mut merged {
+    for b in merged.iter_mut() {
         if b.1 > max {
             max = b.1;
         } else if b.1 < max {
@@ -99,6 +105,8 @@ impl Evaluator<'_> {
         let mut keys: Vec<Arc<Labels>> = Vec::new();
         let mut slot: Vec<usize> = Vec::new();
         let mut order: Vec<StepGroup> = Vec::new();
+        // Bucket lists of earlier steps, reused.
+        let mut spare: Vec<Vec<(f64, f64)>> = Vec::new();
         let mut out = Vec::with_capacity(steps.len());
         for (i, step) in steps.into_iter().enumerate() {
             let qv = q.get(i).copied().unwrap_or(f64::NAN);
@@ -167,7 +175,7 @@ impl Evaluator<'_> {
                 let Some((le, g)) = entry else { continue };
                 if slot[g] == usize::MAX {
                     slot[g] = order.len();
-                    order.push((g, e.labels.clone(), Vec::new()));
+                    order.push((g, e.labels.clone(), spare.pop().unwrap_or_default()));
                 }
                 order[slot[g]].2.push((le, e.v));
             }
@@ -182,6 +190,8 @@ impl Evaluator<'_> {
                     ));
                 }
                 res.push(Elem::new(keys[g].clone(), v));
+                buckets.clear();
+                spare.push(buckets);
             }
             out.push(res);
         }
@@ -192,6 +202,88 @@ impl Evaluator<'_> {
 #[cfg(test)]
 mod tests {
     use super::bucket_quantile;
+    use proptest::prelude::*;
+
+    /// Merging equal bounds into a fresh list, as `bucket_quantile` did before it
+    /// merged in place.
+    fn reference(q: f64, buckets: &mut [(f64, f64)]) -> (f64, bool) {
+        if q.is_nan() {
+            return (f64::NAN, false);
+        }
+        if q < 0.0 {
+            return (f64::NEG_INFINITY, false);
+        }
+        if q > 1.0 {
+            return (f64::INFINITY, false);
+        }
+        buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        match buckets.last() {
+            Some((ub, _)) if *ub == f64::INFINITY => {}
+            _ => return (f64::NAN, false),
+        }
+        // Merge buckets with the same upper bound.
+        let mut merged: Vec<(f64, f64)> = Vec::with_capacity(buckets.len());
+        for &(ub, c) in buckets.iter() {
+            match merged.last_mut() {
+                Some(last) if last.0 == ub => last.1 += c,
+                _ => merged.push((ub, c)),
+            }
+        }
+        // Force monotonic counts.
+        let mut fixed = false;
+        let mut max = f64::NEG_INFINITY;
+        for b in &mut merged {
+            if b.1 > max {
+                max = b.1;
+            } else if b.1 < max {
+                b.1 = max;
+                fixed = true;
+            }
+        }
+        if merged.len() < 2 {
+            return (f64::NAN, fixed);
+        }
+        let n = merged.len();
+        let observations = merged[n - 1].1;
+        if observations == 0.0 || observations.is_nan() {
+            return (f64::NAN, fixed);
+        }
+        let mut rank = q * observations;
+        let b = merged[..n - 1].partition_point(|x| x.1 < rank);
+        if b == n - 1 {
+            return (merged[n - 2].0, fixed);
+        }
+        if b == 0 && merged[0].0 <= 0.0 {
+            return (merged[0].0, fixed);
+        }
+        let (mut start, end, mut count) = (0.0, merged[b].0, merged[b].1);
+        if b > 0 {
+            start = merged[b - 1].0;
+            count -= merged[b - 1].1;
+            rank -= merged[b - 1].1;
+        }
+        (start + (end - start) * (rank / count), fixed)
+    }
+
+    proptest! {
+        #[test]
+        fn in_place_merge_matches_fresh_list(
+            q in prop_oneof![0.0..=1.0f64, Just(0.99), Just(-0.5), Just(2.0), Just(f64::NAN)],
+            mut b in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![-1.0, -0.0, 0.0, 0.1, 0.5, 1.0, f64::INFINITY, f64::NAN]),
+                    prop_oneof![0.0..100.0f64, Just(f64::NAN), Just(0.0)],
+                ),
+                0..14,
+            ),
+        ) {
+            let mut r = b.clone();
+            let (want, wfixed) = reference(q, &mut r);
+            let (got, gfixed) = bucket_quantile(q, &mut b);
+            prop_assert_eq!(want.to_bits(), got.to_bits());
+            prop_assert_eq!(wfixed, gfixed);
+        }
+    }
 
     #[test]
     fn interpolates() {

@@ -1,7 +1,7 @@
 //! Label manipulation, sorting and `absent`.
 
+use super::super::windows::apply_windows;
 use super::super::{Elem, Evaluator, Grid, Val, check_unique, exec};
-use super::range::apply_windows;
 use crate::QueryError;
 use crate::ast::{Expr, Positions, StringLiteral};
 use std::cmp::Ordering;
@@ -224,7 +224,7 @@ impl Evaluator<'_> {
                 let a = arg0()?;
                 let labels = absent_labels(a);
                 let ra = self.eval_range_arg(a, grid)?;
-                let present = apply_windows(&ra, grid, false, &mut |_| Some(1.0));
+                let present = apply_windows(&ra, grid, false, |_| Some(1.0)).into_steps(grid.len());
                 Val::Vector(
                     present
                         .into_iter()

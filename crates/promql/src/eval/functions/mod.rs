@@ -3,7 +3,7 @@
 mod histogram;
 mod info;
 mod labels;
-mod range;
+pub(crate) mod range;
 
 use super::{Elem, Evaluator, Grid, Val, exec};
 use crate::QueryError;

@@ -1,88 +1,39 @@
 //! Functions over range vectors: rates, `*_over_time`, regressions.
 
-use super::super::aggregate::{kahan_add, kahan_sum, mean, quantile, variance};
+use super::super::aggregate::{Fold, KahanSum, Mean, Variance, kahan_add, quantile};
 use super::super::extended::{anchored_start, check_modifiers, extended_rate};
-use super::super::{Elem, Evaluator, Grid, RangeArg, RangeMode, Val, exec};
+use super::super::windows::{SeriesOut, SlidingExtreme, Window, apply_windows, apply_windows_at};
+use super::super::{Evaluator, Grid, RangeArg, RangeMode, Val, exec};
 use crate::QueryError;
 use crate::ast::{Expr, Positions};
 use watchfire_model::Sample;
 
-/// What a range function sees at one step.
-pub(crate) struct Window<'s> {
-    /// The samples read for the window (for `anchored`/`smoothed` selectors,
-    /// also those up to a lookback delta around it).
-    pub samples: &'s [Sample],
-    /// Left bound (exclusive) of the window.
-    pub lo: i64,
-    /// Right bound (inclusive) of the window.
-    pub hi: i64,
-    /// The evaluation time.
-    pub t: i64,
-    /// The step index.
-    pub step: usize,
-}
-
 impl Evaluator<'_> {
     /// Applies `f` to the window of each series at each step.
-    pub(crate) fn range_fn(
+    fn range_fn(
         &mut self,
         arg: &Expr,
         grid: Grid,
         keep_name: bool,
-        mut f: impl FnMut(&Window<'_>) -> Option<f64>,
-    ) -> Result<Val, QueryError> {
+        f: impl FnMut(&Window<'_>) -> Option<f64>,
+    ) -> Result<SeriesOut, QueryError> {
         let ra = self.eval_range_arg(arg, grid)?;
-        Ok(Val::Vector(apply_windows(&ra, grid, keep_name, &mut f)))
+        Ok(apply_windows(&ra, grid, keep_name, f))
     }
-}
 
-pub(crate) fn apply_windows(
-    ra: &RangeArg,
-    grid: Grid,
-    keep_name: bool,
-    f: &mut dyn FnMut(&Window<'_>) -> Option<f64>,
-) -> Vec<Vec<Elem>> {
-    let times = grid.times();
-    let mut out: Vec<Vec<Elem>> = (0..times.len())
-        .map(|_| Vec::with_capacity(ra.series.len()))
-        .collect();
-    for (labels, samples) in &ra.series {
-        // Window bounds only move forward with the steps, so the slice bounds are
-        // advanced from the previous step's instead of searched for again.
-        let (mut a, mut b) = (0usize, 0usize);
-        for (i, &t) in times.iter().enumerate() {
-            let (rlo, rhi) = ra.read_window(t);
-            while a < samples.len() && samples[a].t <= rlo {
-                a += 1;
-            }
-            if b < a {
-                b = a;
-            }
-            while b < samples.len() && samples[b].t <= rhi {
-                b += 1;
-            }
-            let (lo, hi) = ra.window(t);
-            let w = &samples[a..b];
-            if w.is_empty() {
-                continue;
-            }
-            let win = Window {
-                samples: w,
-                lo,
-                hi,
-                t,
-                step: i,
-            };
-            if let (Some(v), Some(step)) = (f(&win), out.get_mut(i)) {
-                step.push(Elem {
-                    labels: labels.clone(),
-                    v,
-                    drop: !keep_name,
-                });
-            }
-        }
+    /// Evaluates a function whose (main) argument is a range vector; `None` if
+    /// `name` is not one.
+    pub(crate) fn eval_range_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        pos: &Positions,
+        grid: Grid,
+    ) -> Result<Option<Val>, QueryError> {
+        Ok(self
+            .eval_range_series(name, args, pos, grid)?
+            .map(|out| Val::Vector(out.into_steps(grid.len()))))
     }
-    out
 }
 
 /// `rate`, `increase` and `delta` with Prometheus' extrapolation.
@@ -197,6 +148,23 @@ fn double_exponential_smoothing(s: &[Sample], sf: f64, tf: f64) -> Option<f64> {
     Some(s1)
 }
 
+/// Folds the window's values in order with `F` (no copy of them is made).
+fn fold_window<F: Fold>(w: &Window<'_>) -> Option<f64> {
+    let mut f = F::default();
+    for s in w.samples {
+        f.push(s.v);
+    }
+    Some(f.finish())
+}
+
+/// The values of `w`'s samples in `buf` (reused from window to window, so that
+/// a step allocates nothing).
+fn window_values<'b>(buf: &'b mut Vec<f64>, w: &Window<'_>) -> &'b mut [f64] {
+    buf.clear();
+    buf.extend(w.samples.iter().map(|s| s.v));
+    buf
+}
+
 fn scalar_at(v: &Val, i: usize) -> f64 {
     match v {
         Val::Scalar(s) => s.get(i).copied().unwrap_or(f64::NAN),
@@ -205,15 +173,15 @@ fn scalar_at(v: &Val, i: usize) -> f64 {
 }
 
 impl Evaluator<'_> {
-    /// Evaluates a function whose (main) argument is a range vector; `None` if
-    /// `name` is not one.
-    pub(crate) fn eval_range_call(
+    /// A function whose (main) argument is a range vector, series by series;
+    /// `None` if `name` is not one.
+    pub(crate) fn eval_range_series(
         &mut self,
         name: &str,
         args: &[Expr],
         pos: &Positions,
         grid: Grid,
-    ) -> Result<Option<Val>, QueryError> {
+    ) -> Result<Option<SeriesOut>, QueryError> {
         let arg0 = || {
             args.first()
                 .ok_or_else(|| exec(format!("missing argument to {name}")))
@@ -228,27 +196,28 @@ impl Evaluator<'_> {
                 if counter && matches!(a, Expr::MatrixSelector { .. }) {
                     self.counter_info(&ra, pos);
                 }
-                let out = match ra.mode {
-                    RangeMode::Plain => apply_windows(&ra, grid, false, &mut |w| {
-                        extrapolated_rate(w, counter, rate)
-                    }),
+                match ra.mode {
+                    RangeMode::Plain => {
+                        apply_windows(&ra, grid, false, |w| extrapolated_rate(w, counter, rate))
+                    }
                     RangeMode::Anchored { .. } | RangeMode::Smoothed { .. } => {
                         let smoothed = matches!(ra.mode, RangeMode::Smoothed { .. });
-                        apply_windows(&ra, grid, false, &mut |w| {
+                        apply_windows(&ra, grid, false, |w| {
                             extended_rate(w.samples, w.lo, w.hi, smoothed, counter, rate)
                         })
                     }
-                };
-                Val::Vector(out)
+                }
             }
             "irate" => self.range_fn(arg0()?, grid, false, |w| instant_value(w, true))?,
             "idelta" => self.range_fn(arg0()?, grid, false, |w| instant_value(w, false))?,
-            "avg_over_time" => self.range_fn(arg0()?, grid, false, |w| {
-                Some(mean(&w.samples.iter().map(|s| s.v).collect::<Vec<_>>()))
-            })?,
-            "sum_over_time" => self.range_fn(arg0()?, grid, false, |w| {
-                Some(kahan_sum(w.samples.iter().map(|s| s.v)))
-            })?,
+            "avg_over_time" => self.range_fn(arg0()?, grid, false, fold_window::<Mean>)?,
+            "sum_over_time" => self.range_fn(arg0()?, grid, false, fold_window::<KahanSum>)?,
+            "stdvar_over_time" => {
+                self.range_fn(arg0()?, grid, false, fold_window::<Variance<false>>)?
+            }
+            "stddev_over_time" => {
+                self.range_fn(arg0()?, grid, false, fold_window::<Variance<true>>)?
+            }
             "count_over_time" => {
                 self.range_fn(arg0()?, grid, false, |w| Some(w.samples.len() as f64))?
             }
@@ -260,17 +229,18 @@ impl Evaluator<'_> {
                 self.range_fn(arg0()?, grid, true, |w| w.samples.first().map(|s| s.v))?
             }
             "min_over_time" | "max_over_time" => {
-                let min = name == "min_over_time";
-                self.range_fn(arg0()?, grid, false, |w| {
-                    let mut acc = f64::NAN;
-                    for s in w.samples {
-                        let better = if min { s.v < acc } else { s.v > acc };
-                        if acc.is_nan() || better {
-                            acc = s.v;
-                        }
-                    }
-                    Some(acc)
-                })?
+                let ra = self.eval_range_arg(arg0()?, grid)?;
+                if name == "min_over_time" {
+                    let mut ext = SlidingExtreme::<true>::new();
+                    apply_windows_at(&ra, grid, false, |si, all, a, w| {
+                        Some(ext.at(si, all, a, a + w.samples.len()))
+                    })
+                } else {
+                    let mut ext = SlidingExtreme::<false>::new();
+                    apply_windows_at(&ra, grid, false, |si, all, a, w| {
+                        Some(ext.at(si, all, a, a + w.samples.len()))
+                    })
+                }
             }
             "ts_of_min_over_time" | "ts_of_max_over_time" => {
                 // Timestamp of the last sample holding the extreme value (ties
@@ -295,37 +265,32 @@ impl Evaluator<'_> {
             "ts_of_last_over_time" => self.range_fn(arg0()?, grid, false, |w| {
                 w.samples.last().map(|s| s.t as f64 / 1e3)
             })?,
-            "stdvar_over_time" | "stddev_over_time" => {
-                let dev = name == "stddev_over_time";
+            "mad_over_time" => {
+                let (mut vals, mut dev) = (Vec::new(), Vec::new());
                 self.range_fn(arg0()?, grid, false, |w| {
-                    let v = variance(&w.samples.iter().map(|s| s.v).collect::<Vec<_>>());
-                    Some(if dev { v.sqrt() } else { v })
+                    let vals = window_values(&mut vals, w);
+                    if vals.iter().any(|v| v.is_nan()) {
+                        return Some(f64::NAN);
+                    }
+                    let med = quantile(0.5, vals);
+                    dev.clear();
+                    dev.extend(vals.iter().map(|v| (v - med).abs()));
+                    Some(quantile(0.5, &mut dev))
                 })?
             }
-            "mad_over_time" => self.range_fn(arg0()?, grid, false, |w| {
-                let mut vals: Vec<f64> = w.samples.iter().map(|s| s.v).collect();
-                if vals.iter().any(|v| v.is_nan()) {
-                    return Some(f64::NAN);
-                }
-                let med = quantile(0.5, &mut vals);
-                let mut dev: Vec<f64> = vals.iter().map(|v| (v - med).abs()).collect();
-                Some(quantile(0.5, &mut dev))
-            })?,
             "quantile_over_time" => {
                 let q = self.eval(arg0()?, grid)?;
                 let m = args
                     .get(1)
                     .ok_or_else(|| exec("missing argument to quantile_over_time"))?;
                 let mut warned = false;
+                let mut vals = Vec::new();
                 let out = self.range_fn(m, grid, false, |w| {
                     let qv = scalar_at(&q, w.step);
                     if !(0.0..=1.0).contains(&qv) {
                         warned = true;
                     }
-                    Some(quantile(
-                        qv,
-                        &mut w.samples.iter().map(|s| s.v).collect::<Vec<_>>(),
-                    ))
+                    Some(quantile(qv, window_values(&mut vals, w)))
                 })?;
                 if warned {
                     self.warn_at(
@@ -339,7 +304,7 @@ impl Evaluator<'_> {
                 let changes = name == "changes";
                 let ra = self.eval_range_arg(arg0()?, grid)?;
                 let anchored = matches!(ra.mode, RangeMode::Anchored { .. });
-                Val::Vector(apply_windows(&ra, grid, false, &mut |w| {
+                apply_windows(&ra, grid, false, |w| {
                     // An anchored window also compares with the last sample
                     // before it.
                     let samples = if anchored {
@@ -360,7 +325,7 @@ impl Evaluator<'_> {
                         }
                     }
                     Some(n)
-                }))
+                })
             }
             "deriv" => self.range_fn(arg0()?, grid, false, |w| {
                 (w.samples.len() >= 2).then(|| linear_regression(w.samples, w.samples[0].t).0)
