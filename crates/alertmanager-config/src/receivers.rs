@@ -12,11 +12,11 @@ use crate::values::{HostPort, HttpClientConfig, Secret, SecretUrl, TlsConfig, Ur
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-fn yes() -> bool {
+pub(crate) fn yes() -> bool {
     true
 }
 
-fn is_false(b: &bool) -> bool {
+pub(crate) fn is_false(b: &bool) -> bool {
     !*b
 }
 
@@ -301,7 +301,7 @@ pub struct SlackConfig {
     pub timeout: Option<crate::Duration>,
 }
 
-fn tpl(name: &str) -> String {
+pub(crate) fn tpl(name: &str) -> String {
     format!("{{{{ template \"{name}\" . }}}}")
 }
 fn d_slack_username() -> String {

@@ -11,23 +11,12 @@
 
 use crate::config::GlobalConfig;
 use crate::receivers::Receiver;
+use crate::receivers::{is_false, tpl, yes};
 use crate::values::{HttpClientConfig, Secret, SecretUrl, Url};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
-
-fn yes() -> bool {
-    true
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-fn tpl(name: &str) -> String {
-    format!("{{{{ template \"{name}\" . }}}}")
-}
 
 /// A duration in Go's `time.ParseDuration` grammar (`1m30s`, `1.5h`, `300ms`; no
 /// days), which Alertmanager uses for Pushover's `retry`/`expire`/`ttl` and

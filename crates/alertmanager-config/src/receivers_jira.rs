@@ -3,18 +3,11 @@
 
 use crate::config::GlobalConfig;
 use crate::receivers::Receiver;
+use crate::receivers::{tpl, yes};
 use crate::receivers_chat_paging::FillErr;
 use crate::values::{Duration, HttpClientConfig, Url};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
-
-fn yes() -> bool {
-    true
-}
-
-fn tpl(name: &str) -> String {
-    format!("{{{{ template \"{name}\" . }}}}")
-}
 
 /// A templated issue field that can be left alone when an existing issue is
 /// updated. Written either as the template itself or as

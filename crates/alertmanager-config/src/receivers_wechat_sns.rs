@@ -8,22 +8,11 @@
 
 use crate::config::GlobalConfig;
 use crate::receivers::Receiver;
+use crate::receivers::{is_false, tpl, yes};
 use crate::receivers_chat_paging::{FillErr, add_trailing_slash};
 use crate::values::{HttpClientConfig, Secret, Url};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-fn yes() -> bool {
-    true
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-fn tpl(name: &str) -> String {
-    format!("{{{{ template \"{name}\" . }}}}")
-}
 
 fn err(f: &str, m: impl Into<String>) -> FillErr {
     (f.to_string(), m.into())
